@@ -1,0 +1,10 @@
+"""Queue settings per kind of work, so cheap calls are never stuck behind slow ones.
+
+Every event that runs a model passes `**MODEL_WORK`: such calls share one concurrency group,
+sized for a 2-core CPU (two torch calls at once only fight over the cores). Pure reshaping of
+numbers already computed (sliders on kept logits, re-projecting cached embeddings) passes
+`**LIGHT_WORK` and runs beside them.
+"""
+
+MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 1}
+LIGHT_WORK = {"concurrency_id": "light", "concurrency_limit": 4}

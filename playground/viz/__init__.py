@@ -1,0 +1,1 @@
+"""Plotly figure helpers shared by lessons."""
