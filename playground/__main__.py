@@ -90,7 +90,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m playground", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="run the app (default)")
@@ -104,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     bench_p = sub.add_parser("bench", help="benchmarks, as ratios against the bare library calls")
     bench_p.add_argument("--json", action="store_true")
     bench_p.add_argument("only", nargs="*", help="groups to run (hub, tokens, sampling, ...)")
-    # More subcommands (loadtest) register themselves here as lessons land.
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     command = args.command or "serve"

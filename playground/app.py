@@ -18,6 +18,8 @@ import gradio as gr  # noqa: E402
 from playground.lessons import lessons  # noqa: E402
 from playground.models import ModelHub, default_hub  # noqa: E402
 from playground.ui import models_tab  # noqa: E402
+from playground.ui.security import RefuseUnneededRoutes  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ def launch_kwargs() -> dict:
         "show_error": False,  # gr.Error messages still show; other exceptions never reach the page
         "ssr_mode": False,  # server-side rendering needs node; plain client rendering works offline
         "footer_links": ["api", "settings"],
+        "run_history": False,  # nothing about a learner's runs is recorded
+        "app_kwargs": {"middleware": [Middleware(RefuseUnneededRoutes)]},
     }
 
 

@@ -18,7 +18,7 @@ from playground.config import Settings
 from playground.models.catalog import CATALOG, Kind, ModelSpec, user_model_spec
 from playground.models.device import placement_for
 from playground.models.loaders import LOADERS, LoadedModel
-from playground.models.sources import Resolution, converted_cache_dir, converted_cache_ready, resolve
+from playground.models.sources import Resolution, converted_cache_dir, resolve
 
 log = logging.getLogger(__name__)
 
@@ -201,15 +201,16 @@ class ModelHub:
             res = self.resolve(key)
             placement = loaded.placement if loaded else placement_for(spec, self.settings)
             source = loaded.source if loaded else res.source
-            if not loaded and spec.wheel and spec.wheel.gguf and not converted_cache_ready(spec, self.settings) and res.available and res.path and res.path.suffix == ".gguf":
-                source += f" (converted to {converted_cache_dir(spec, self.settings)} on first use)"
+            reason = res.reason
+            if res.path is not None and res.path.suffix == ".gguf":
+                reason += f"; converted once to {converted_cache_dir(spec, self.settings)} on first use"
             out.append(
                 ModelStatus(
                     key=key,
                     kind=spec.kind.value,
                     available=res.available or loaded is not None,
                     source=source,
-                    reason=res.reason,
+                    reason=reason,
                     fix=res.fix,
                     loaded=loaded is not None,
                     device=placement.device,

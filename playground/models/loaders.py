@@ -107,10 +107,10 @@ def load_causal_lm(spec: ModelSpec, res: Resolution, placement: Placement, setti
         location = converted_cache_dir(spec, settings)
         try:
             save_converted(model, tokenizer, res.path, location)
-            source = f"{res.source}, converted to {location}"
+            source = f"{res.source} (converted to safetensors)"
         except CacheNotWritable as exc:
             log.warning("%s; %s stays in memory only (every start converts again)", exc, spec.key)
-            source, location = f"{res.source} (in memory: cache folder not writable)", None
+            source, location = f"{res.source} (in memory only: cache folder not writable)", None
         if placement.quant is not None and location is None:
             # bitsandbytes quantises while loading from files; with none written, use bf16.
             placement = Placement(placement.device, "bfloat16", None)
