@@ -104,7 +104,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench_p = sub.add_parser("bench", help="benchmarks, as ratios against the bare library calls")
     bench_p.add_argument("--json", action="store_true")
     bench_p.add_argument("only", nargs="*", help="groups to run (hub, tokens, sampling, ...)")
+    load = sub.add_parser("loadtest", help="simulated students against a local app (loopback only)")
+    load.add_argument("--users", type=int, default=30)
+    load.add_argument("--minutes", type=float, default=5.0)
+    load.add_argument("--url", default=None, help="an app already running on this machine (default: launch one)")
     return parser
+
+
+def cmd_loadtest(args: argparse.Namespace) -> int:
+    from playground.loadtest import main as run
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the report
+    report = run(users=args.users, minutes=args.minutes, url=args.url)
+    print(report.table())
+    return 1 if report.n_failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "serve"
     if command == "serve" and args.command is None:
         args = parser.parse_args(["serve"])
-    handler = {"serve": cmd_serve, "fetch": cmd_fetch, "doctor": cmd_doctor, "bench": cmd_bench}[command]
+    handler = {"serve": cmd_serve, "fetch": cmd_fetch, "doctor": cmd_doctor, "bench": cmd_bench,
+               "loadtest": cmd_loadtest}[command]
     return handler(args)
 
 

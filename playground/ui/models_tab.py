@@ -18,7 +18,7 @@ def status_rows(hub: ModelHub) -> list[list]:
 def status_json(hub: ModelHub) -> dict:
     return {
         "cuda": cuda_available(),
-        "models": [s.__dict__ for s in hub.status()],
+        "models": [{**s.__dict__, "load_count": hub.load_counts[s.key]} for s in hub.status()],
     }
 
 
