@@ -50,8 +50,8 @@ def build_app(hub: ModelHub | None = None) -> gr.Blocks:
                     except Exception as exc:  # one broken lesson must not take the app down
                         log.exception("building the %s tab failed", key)
                         gr.Markdown(f"This lesson could not be built ({type(exc).__name__}: {exc}). The other tabs work.")
-            with gr.Tab("Models", id="models"):
-                models_tab.build_tab(hub)
+            with gr.Tab("Models", id="models") as tab:
+                models_tab.build_tab(hub, tab)
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=2)
     return demo
 

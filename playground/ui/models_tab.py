@@ -22,7 +22,7 @@ def status_json(hub: ModelHub) -> dict:
     }
 
 
-def build_tab(hub: ModelHub) -> gr.Tab:
+def build_tab(hub: ModelHub, tab: gr.Tab | None = None) -> None:
     gr.Markdown(
         "Every lesson borrows its model from one shared hub: each model is loaded once, on first "
         "use, and shared by every tab and every user. This table is read from the hub without "
@@ -39,4 +39,5 @@ def build_tab(hub: ModelHub) -> gr.Tab:
         return status_rows(hub), status_json(hub)
 
     refresh.click(models_status, None, [table, as_json], api_name="models_status", **LIGHT_WORK)
-    return table
+    if tab is not None:  # opening the tab shows the hub as it is now
+        tab.select(models_status, None, [table, as_json], api_visibility="private", **LIGHT_WORK)
