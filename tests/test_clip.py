@@ -1,0 +1,440 @@
+"""CLIP tab: preprocessing parity with open_clip, the zero-shot maths end to end on a tiny random
+open_clip model, the API shape, bad input, and what the tab says when the real weights are missing.
+
+The real ViT-B-32 weights are not shipped; the test that needs them runs only where
+hub.resolve("clip-vit-b-32") finds them, and is skipped with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import open_clip
+import pytest
+import torch
+from PIL import Image
+
+from playground.lessons import clip
+from playground.lessons.clip_tiny import tiny_clip
+from playground.lessons.clip_zero_shot import (
+    DEFAULT_TEMPLATE,
+    MAX_LABELS,
+    MAX_SIDE,
+    clip_ensemble_templates,
+    encode_texts,
+    label_embeddings,
+    logit_scale,
+    model_view,
+    parse_labels,
+    parse_templates,
+    prepare_image,
+    preprocess,
+    similarity_matrix,
+    spec_from_transform,
+    to_rgb,
+    zero_shot,
+)
+from playground.models import ModelHub
+from playground.models.sources import Resolution
+from playground.ui.errors import UserInputError
+
+FIX = "python -m playground fetch clip-vit-b-32"
+
+
+@pytest.fixture(scope="session")
+def tiny():
+    """A randomly initialised tiny open_clip CLIP with ViT-B-32's transform and tokenizer."""
+    return tiny_clip(seed=0)
+
+
+def real_vit_b32_transform():
+    """open_clip's own eval transform for ViT-B-32 with OpenAI's weights (built without the weights)."""
+    cfg = open_clip.get_pretrained_cfg("ViT-B-32", "openai")
+    size = open_clip.get_model_config("ViT-B-32")["vision_cfg"]["image_size"]
+    return open_clip.image_transform(size, is_train=False, mean=cfg["mean"], std=cfg["std"])
+
+
+def weights_missing_reason(hub) -> str | None:
+    res = hub.resolve(clip.KEY)
+    return None if res.available else f"CLIP weights not on this machine: {res.reason}"
+
+
+# --- preprocessing ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["cat", "coffee", "rocket", "astronaut", "moon", "camera", "horse", "logo",
+                                  "hubble deep field", "retina", "page"])
+def test_preprocessing_matches_open_clip(name, tiny):
+    prepared = prepare_image(clip.sample_path(name))
+    assert prepared.image.mode == "RGB"
+    ours = preprocess(prepared.image, spec_from_transform(tiny.extras["preprocess"]))
+    for reference in (tiny.extras["preprocess"], real_vit_b32_transform()):
+        theirs = reference(prepared.image)
+        assert ours.shape == theirs.shape == (3, 224, 224)
+        torch.testing.assert_close(ours, theirs, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("size", [(301, 517), (517, 301), (225, 224), (14, 25), (1000, 10)])
+def test_preprocessing_matches_open_clip_on_odd_shapes(size):
+    """Odd sizes exercise the resize rounding and the centre-crop offsets; tiny ones are upscaled."""
+    rng = np.random.default_rng(sum(size))
+    img = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    reference = real_vit_b32_transform()
+    torch.testing.assert_close(preprocess(img, spec_from_transform(reference)), reference(img), atol=1e-6, rtol=0)
+    assert model_view(img, spec_from_transform(reference)).size == (224, 224)
+
+
+def test_spec_reads_openai_numbers():
+    spec = spec_from_transform(real_vit_b32_transform())
+    assert spec.resize == 224 and spec.crop == (224, 224) and spec.interpolation == "bicubic"
+    assert spec.mean == pytest.approx(open_clip.OPENAI_DATASET_MEAN)
+    assert spec.std == pytest.approx(open_clip.OPENAI_DATASET_STD)
+
+
+def test_to_rgb_handles_every_mode():
+    gray = Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8) * 4)
+    rgb, note = to_rgb(gray)
+    assert rgb.mode == "RGB" and "grayscale" in note
+    arr = np.asarray(rgb)
+    assert (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all()
+
+    for mode, word in [("1", "black and white"), ("P", "palette"), ("CMYK", "CMYK")]:
+        out, note = to_rgb(Image.new("RGB", (5, 4), (200, 30, 30)).convert(mode))
+        assert out.mode == "RGB" and out.size == (5, 4) and word in note
+
+    # Transparent pixels go on white; half-transparent ones blend; opaque ones are kept.
+    rgba = np.zeros((2, 2, 4), dtype=np.uint8)
+    rgba[0, 0] = (255, 0, 0, 0)
+    rgba[0, 1] = (0, 0, 0, 128)
+    rgba[1, 0] = (10, 20, 30, 255)
+    rgba[1, 1] = (10, 20, 30, 255)
+    out, note = to_rgb(Image.fromarray(rgba, "RGBA"))
+    px = np.asarray(out)
+    assert "white" in note
+    assert tuple(px[0, 0]) == (255, 255, 255)
+    assert all(abs(int(v) - 127) <= 1 for v in px[0, 1])
+    assert tuple(px[1, 0]) == (10, 20, 30)
+    opaque, note = to_rgb(Image.new("RGBA", (3, 3), (1, 2, 3, 255)))
+    assert tuple(np.asarray(opaque)[0, 0]) == (1, 2, 3) and "opaque" in note
+
+    deep = Image.fromarray(np.array([[0, 1000], [2000, 4000]], dtype=np.uint16))
+    out, note = to_rgb(deep)
+    assert out.mode == "RGB" and np.asarray(out)[1, 1, 0] == 255 and "8 bits" in note
+
+
+def test_sample_modes_are_converted_with_a_notice():
+    assert prepare_image(clip.sample_path("moon")).original_mode == "L"
+    horse = prepare_image(clip.sample_path("horse"))
+    assert horse.original_mode == "RGBA" and any("white" in n for n in horse.notices)
+    assert prepare_image(clip.sample_path("cat")).notices == []
+
+
+def test_huge_image_is_downscaled_and_says_so():
+    prepared = prepare_image(Image.new("RGB", (5000, 3000), (10, 200, 10)))
+    assert max(prepared.image.size) == MAX_SIDE
+    assert prepared.image.size[0] == 2048 and abs(prepared.image.size[1] - 2048 * 3000 / 5000) <= 1
+    assert any("5000×3000" in n and "downscaled" in n for n in prepared.notices)
+
+
+def test_animated_gif_uses_first_frame(tmp_path):
+    frames = [Image.new("RGB", (10, 10), c) for c in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    prepared = prepare_image(str(path))
+    assert prepared.image.mode == "RGB" and any("first frame" in n for n in prepared.notices)
+    assert tuple(np.asarray(prepared.image)[0, 0]) == (255, 0, 0)
+
+
+def test_non_image_files_get_a_clear_message(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("this is not a picture")
+    with pytest.raises(UserInputError, match="'notes.txt' is not an image"):
+        prepare_image(str(text))
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(open(clip.sample_path("cat"), "rb").read()[:2000])  # a truncated PNG
+    with pytest.raises(UserInputError, match="not an image"):
+        prepare_image(str(broken))
+    with pytest.raises(UserInputError, match="choose an image"):
+        prepare_image(None)
+
+
+# --- labels and templates -----------------------------------------------------------------------
+
+
+def test_labels_one_per_line_or_comma_separated():
+    assert parse_labels("cat\n dog \n\nred  car\n")[0] == ["cat", "dog", "red car"]
+    assert parse_labels("cat, dog,red car")[0] == ["cat", "dog", "red car"]
+    assert parse_labels("a cat, sitting\na dog")[0] == ["a cat, sitting", "a dog"]  # lines win over commas
+    labels, notices = parse_labels("cat\nCat\ndog")
+    assert labels == ["cat", "dog"] and "repeated" in notices[0]
+
+
+@pytest.mark.parametrize("bad", ["", "   \n ", ",,,", "\n,\n", None])
+def test_empty_labels_are_refused(bad):
+    with pytest.raises(UserInputError, match="label"):
+        parse_labels(bad)
+
+
+def test_more_than_a_hundred_labels_are_capped_with_a_notice():
+    labels, notices = parse_labels("\n".join(f"thing {i}" for i in range(150)))
+    assert len(labels) == MAX_LABELS and labels[-1] == "thing 99"
+    assert any("150 labels" in n for n in notices)
+
+
+def test_templates():
+    assert parse_templates("a photo of a {}.")[0] == ["a photo of a {}."]
+    assert parse_templates("")[0] == [DEFAULT_TEMPLATE]
+    assert parse_templates("a {}\nart of the {}.\na {}")[0] == ["a {}", "art of the {}."]
+    with pytest.raises(UserInputError, match=r"has no \{\}"):
+        parse_templates("a photo of a cat")
+    ensemble = clip_ensemble_templates()
+    assert len(ensemble) == 7 and all("{}" in t for t in ensemble) and "itap of a {}." in ensemble
+
+
+def test_too_many_prompts_are_refused(tiny):
+    with pytest.raises(UserInputError, match="700 prompts"):
+        label_embeddings(tiny.model, tiny.tokenizer, [f"x{i}" for i in range(100)], clip_ensemble_templates())
+
+
+# --- the pipeline on the tiny model -------------------------------------------------------------
+
+
+def test_zero_shot_matches_open_clip_forward(tiny):
+    """Our cosines, logit scale and softmax equal open_clip's own forward pass on the same input."""
+    model, tok, pre = tiny.model, tiny.tokenizer, tiny.extras["preprocess"]
+    prepared = prepare_image(clip.sample_path("cat"))
+    labels = ["cat", "dog", "car with {braces}", "airplane"]
+    result = zero_shot(model, tok, spec_from_transform(pre), prepared, labels, [DEFAULT_TEMPLATE])
+
+    prompts = [DEFAULT_TEMPLATE.replace("{}", label) for label in labels]
+    with torch.no_grad():
+        img_f, txt_f, scale = model(pre(prepared.image).unsqueeze(0), tok(prompts))
+        ref_probs = (scale * img_f @ txt_f.T).softmax(dim=-1)[0]
+        ref_sims = (img_f @ txt_f.T)[0]
+    assert result.labels == labels
+    assert result.logit_scale == pytest.approx(float(model.logit_scale.detach().exp()), rel=1e-6)
+    assert result.logit_scale == pytest.approx(float(scale), rel=1e-6)
+    np.testing.assert_allclose(result.similarities, ref_sims.numpy(), atol=1e-5)
+    np.testing.assert_allclose(result.probs, ref_probs.numpy(), atol=1e-5)
+    assert math.fsum(result.probs) == pytest.approx(1.0, abs=1e-9)
+    assert all(-1.0 <= s <= 1.0 for s in result.similarities)
+    # The softmax of scale × cosine, recomputed by hand.
+    logits = result.logit_scale * np.asarray(result.similarities)
+    np.testing.assert_allclose(result.probs, np.exp(logits) / np.exp(logits).sum(), atol=1e-9)
+
+    payload = result.as_json()
+    assert list(payload) == ["labels", "probs", "similarities", "logit_scale"]
+    assert all(isinstance(p, float) for p in payload["probs"] + payload["similarities"])
+
+
+def test_template_ensemble_matches_open_clip_zero_shot_classifier(tiny):
+    from open_clip.zero_shot_classifier import build_zero_shot_classifier
+
+    labels, templates = ["cat", "coffee", "rocket"], clip_ensemble_templates()
+    ours = label_embeddings(tiny.model, tiny.tokenizer, labels, templates)
+    theirs = build_zero_shot_classifier(tiny.model, tiny.tokenizer, labels, templates, num_classes_per_batch=None)
+    torch.testing.assert_close(ours, theirs.T, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(ours.norm(dim=-1), torch.ones(3), atol=1e-6, rtol=0)
+
+
+def test_embeddings_are_unit_length_and_matrix_is_their_dot_product(tiny):
+    spec = spec_from_transform(tiny.extras["preprocess"])
+    images = [prepare_image(clip.sample_path(n)).image for n in ("cat", "moon", "horse")]
+    captions = ["a cat", "the moon", "a horse"]
+    matrix = similarity_matrix(tiny.model, tiny.tokenizer, spec, images, captions)
+    txt = encode_texts(tiny.model, tiny.tokenizer, captions)
+    torch.testing.assert_close(txt.norm(dim=-1), torch.ones(3), atol=1e-6, rtol=0)
+    with torch.no_grad():
+        img = tiny.model.encode_image(torch.stack([tiny.extras["preprocess"](im) for im in images]), normalize=True)
+        ref = img @ tiny.model.encode_text(tiny.tokenizer(captions), normalize=True).T
+    np.testing.assert_allclose(matrix, ref.numpy(), atol=1e-5)
+    assert logit_scale(tiny.model) == pytest.approx(1 / 0.07, rel=1e-5)  # open_clip's initial value
+
+
+class TinyHub(ModelHub):
+    """The session's hub, except that CLIP is the tiny random model."""
+
+    def __init__(self, loaded):
+        super().__init__(check_hub=False)
+        self.tiny = loaded
+
+    def resolve(self, key):
+        if key == clip.KEY:
+            return Resolution(True, "tiny random model", None, "a randomly initialised stand-in used by the tests")
+        return super().resolve(key)
+
+    def get(self, key):
+        return self.tiny if key == clip.KEY else super().get(key)
+
+
+def test_handlers_and_figures_build(tiny):
+    hub = TinyHub(tiny)
+    labels = "\n".join(f"label {i}" for i in range(30))
+    result, extra = clip.classify(hub, clip.sample_path("logo"), labels, "a {}\nart of the {}.")
+    fig, table, text, view = clip.explain_classification(result, extra)
+    assert len(fig.data[0].y) == 25 and "top 25 of 30" in fig.layout.title.text
+    assert [row[3] for row in table] == [round(p, 4) for p in sorted(result["probs"], reverse=True)]
+    assert f"{result['logit_scale']:.2f}" in text and "Ensemble of 2 templates" in text and "RGBA" in text
+    assert view.size == (224, 224)
+
+    cache = clip.SampleEmbeddings()
+    matrix = clip.similarity(hub, ["cat", "coffee"], [clip.sample_path("moon")], "a cat\na coffee\nthe moon", cache)
+    assert matrix["images"] == ["cat", "coffee", "moon.png"] and len(matrix["similarities"][0]) == 3
+    for view_name in clip.VIEWS:
+        fig, note = clip.heatmap(matrix, view_name)
+        z = np.asarray(fig.data[0].z)
+        assert z.shape == (3, 3)
+        if "per image" in view_name:
+            np.testing.assert_allclose(z.sum(axis=1), 1.0)
+        if "per caption" in view_name:
+            np.testing.assert_allclose(z.sum(axis=0), 1.0)
+
+    found = clip.search(hub, "a cup of coffee", cache)
+    assert sorted(found["images"]) == sorted(clip.SAMPLES)
+    assert found["similarities"] == sorted(found["similarities"], reverse=True)
+    # Search reuses the cached sample embeddings: the same numbers as the matrix for 'cat'.
+    direct = clip.similarity(hub, ["cat"], None, "a cup of coffee", clip.SampleEmbeddings())
+    assert found["similarities"][found["images"].index("cat")] == pytest.approx(direct["similarities"][0][0], abs=1e-5)
+    gallery, bars = clip.show_search(found)
+    assert len(gallery) == len(clip.SAMPLES) and gallery[0][1].startswith("#1 ")
+
+
+# --- without the weights, and with them ------------------------------------------------------------
+
+
+def test_banner_says_how_to_get_missing_weights(hub):
+    reason = weights_missing_reason(hub)
+    if reason is None:
+        assert "found" in clip.weights_banner(hub) or "loaded" in clip.weights_banner(hub)
+        return
+    banner = clip.weights_banner(hub)
+    assert "not on this machine" in banner and FIX in banner and "PLAYGROUND_CLIP_PATH" in banner
+    assert not hub.is_loaded(clip.KEY)  # building the banner loaded nothing
+
+
+def test_real_weights_classify_sample_photos(hub):
+    reason = weights_missing_reason(hub)
+    if reason:
+        pytest.skip(reason)
+    loaded = hub.get(clip.KEY)
+    spec = spec_from_transform(loaded.extras["preprocess"])
+    labels = ["cat", "cup of coffee", "rocket", "astronaut", "horse", "moon", "motorcycle"]
+    for name, want in [("cat", "cat"), ("coffee", "cup of coffee"), ("rocket", "rocket"),
+                       ("astronaut", "astronaut"), ("motorcycle", "motorcycle")]:
+        result = zero_shot(loaded.model, loaded.tokenizer, spec, prepare_image(clip.sample_path(name)), labels,
+                           [DEFAULT_TEMPLATE])
+        assert result.labels[int(np.argmax(result.probs))] == want, (name, result)
+        assert 50 < result.logit_scale <= 100.01
+
+
+# --- through the launched apps ---------------------------------------------------------------------
+
+
+@pytest.mark.app
+def test_api_without_weights_names_the_fix(client, hub):
+    if weights_missing_reason(hub) is None:
+        pytest.skip("the CLIP weights are present here, so the missing-weights error cannot be shown")
+    from gradio_client import handle_file
+
+    with pytest.raises(Exception) as info:
+        client.predict(handle_file(clip.sample_path("cat")), "cat\ndog", DEFAULT_TEMPLATE, api_name="/clip_classify")
+    assert FIX in str(info.value) and "PLAYGROUND_CLIP_PATH" in str(info.value)
+    with pytest.raises(Exception, match="fetch clip-vit-b-32"):
+        client.predict("a cup of coffee", api_name="/clip_search")
+
+
+@pytest.fixture(scope="module")
+def tiny_app(tiny):
+    """The CLIP tab alone, launched with the tiny model in place of the real one."""
+    import gradio as gr
+
+    from playground.app import launch_kwargs
+
+    with gr.Blocks() as demo:
+        clip.build_tab(TinyHub(tiny))
+    demo.queue()
+    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, **launch_kwargs())
+    yield url.rstrip("/")
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def tiny_client(tiny_app):
+    from gradio_client import Client
+
+    return Client(tiny_app, verbose=False)
+
+
+@pytest.mark.app
+def test_api_shape_with_a_model(tiny_client):
+    from gradio_client import handle_file
+
+    out = tiny_client.predict(handle_file(clip.sample_path("camera")), "a man, a woman, a building",
+                              "a photo of {}.", api_name="/clip_classify")
+    assert set(out) == {"labels", "probs", "similarities", "logit_scale"}
+    assert out["labels"] == ["a man", "a woman", "a building"]
+    assert len(out["probs"]) == len(out["similarities"]) == 3
+    assert math.fsum(out["probs"]) == pytest.approx(1.0, abs=1e-6)
+    assert isinstance(out["logit_scale"], float)
+
+    many = tiny_client.predict(handle_file(clip.sample_path("cat")), "\n".join(f"t{i}" for i in range(120)),
+                               "{}", api_name="/clip_classify")
+    assert len(many["labels"]) == MAX_LABELS
+
+
+@pytest.mark.app
+def test_api_bad_input(tiny_client, tmp_path):
+    from gradio_client import handle_file
+
+    junk = tmp_path / "data.csv"
+    junk.write_text("a,b\n1,2\n")
+    cases = [
+        ((handle_file(str(junk)), "cat", DEFAULT_TEMPLATE), "not an image"),
+        ((handle_file(clip.sample_path("cat")), "  \n ", DEFAULT_TEMPLATE), "empty"),
+        ((handle_file(clip.sample_path("cat")), "cat", "a photo of a cat"), "has no {}"),
+        ((None, "cat", DEFAULT_TEMPLATE), "choose an image"),
+    ]
+    for args, message in cases:
+        with pytest.raises(Exception) as info:
+            tiny_client.predict(*args, api_name="/clip_classify")
+        assert message in str(info.value), (args, str(info.value))
+    with pytest.raises(Exception, match="at least one"):
+        tiny_client.predict([], None, "a cat", api_name="/clip_similarity")
+
+
+@pytest.mark.browser
+def test_tab_shows_missing_weights(page, hub):
+    if weights_missing_reason(hub) is None:
+        pytest.skip("the CLIP weights are present here, so the missing-weights banner is not shown")
+    pg = page.open("CLIP")
+    status = pg.locator("#clip-weights-status")
+    status.get_by_text("The CLIP weights are not on this machine").wait_for(timeout=10_000)
+    assert FIX in status.inner_text()
+    pg.get_by_role("button", name="Classify", exact=True).click()
+    pg.get_by_text(FIX).nth(1).wait_for(timeout=20_000)  # the error toast repeats the fix
+    page.screenshot("clip-missing-weights")
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_tab_works_with_a_model(browser, tiny_app):
+    from conftest import PageWatch
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        watch = PageWatch(context.new_page(), tiny_app)
+        pg = watch.page
+        pg.goto(tiny_app, wait_until="networkidle")
+        pg.get_by_text("The right label is NOT there").click()
+        pg.get_by_role("button", name="Classify", exact=True).click()
+        pg.get_by_text("The probabilities sum to").wait_for(timeout=30_000)
+        pg.locator(".js-plotly-plot").first.wait_for(timeout=10_000)
+        pg.get_by_role("button", name="Compute the similarity matrix").click()
+        pg.get_by_text("Raw cosines").wait_for(timeout=30_000)
+        pg.get_by_role("button", name="Search", exact=True).click()
+        pg.get_by_text("#1 ").first.wait_for(timeout=30_000)
+        watch.screenshot("clip-tiny-model")
+        watch.assert_clean()
+    finally:
+        context.close()
