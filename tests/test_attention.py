@@ -1,0 +1,196 @@
+"""Attention lesson: the weights are the model's own `output_attentions`, the cache keeps the
+model from re-running, the probe finds SmolLM2's induction head, bad input gets clear
+messages, and the tab renders its heatmap in a browser."""
+
+from __future__ import annotations
+
+import re
+import numpy as np
+import pytest
+import torch
+
+from playground.lessons import attention as lesson
+from playground.lessons.attention_probe import induction_scores, previous_token_scores, run_probe, top_heads
+from playground.lessons.attention_weights import MAX_TOKENS, AttentionCache, head_summary
+from playground.ui.errors import UserInputError
+
+LM = "smollm2-135m-instruct"
+ENC = "all-minilm-l6-v2"
+TEXT = "The trophy didn't fit in the suitcase because it was too big."
+
+# What the induction probe finds on SmolLM2 (30 random tokens, repeated; seeds 0 and 1).
+INDUCTION_HEAD = (18, 6)
+PREVIOUS_TOKEN_HEAD = (16, 0)
+
+
+def reference(net, tokenizer, text: str) -> tuple[list[int], np.ndarray]:
+    """The bare library call: the tokenizer's own ids, the model's own attention probabilities."""
+    enc = tokenizer(text, return_tensors="pt")
+    with torch.no_grad():
+        out = net(**enc, output_attentions=True)
+    return enc["input_ids"][0].tolist(), torch.stack([a[0] for a in out.attentions]).numpy()
+
+
+@pytest.mark.parametrize("key", [LM, ENC])
+def test_weights_equal_output_attentions(hub, key):
+    loaded = hub.get(key)
+    net = loaded.model if key == LM else loaded.model[0].auto_model
+    ids, ref = reference(net, loaded.tokenizer, TEXT)
+    n_layers, n_heads = ref.shape[:2]
+    assert (n_layers, n_heads) == ((30, 9) if key == LM else (6, 12))
+    for layer, head in [(0, 0), (n_layers // 2, n_heads - 1), (n_layers - 1, 3), (2, -1)]:
+        out = lesson.attention(hub, TEXT, key, layer, head)
+        assert set(out) == {"tokens", "weights", "n_layers", "n_heads"}
+        assert (out["n_layers"], out["n_heads"]) == (n_layers, n_heads)
+        assert out["tokens"] == [loaded.tokenizer.convert_tokens_to_string([t])
+                                 for t in loaded.tokenizer.convert_ids_to_tokens(ids)]
+        w = np.array(out["weights"])
+        expected = ref[layer].mean(axis=0) if head == -1 else ref[layer, head]
+        assert w.shape == (len(ids), len(ids))
+        np.testing.assert_allclose(w, expected, atol=1e-5, rtol=0)
+        np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-5)
+        upper = w[np.triu_indices(len(ids), k=1)]
+        if key == LM:
+            assert np.all(upper == 0), "a decoder token must not see the future"
+        else:
+            assert upper.max() > 0.01, "an encoder token looks both ways"
+    # the whole cached array matches too, every layer and head
+    att, _ = lesson.attentions_for(hub, TEXT, key)
+    np.testing.assert_allclose(att.weights, ref, atol=1e-5, rtol=0)
+
+
+def test_special_tokens_are_the_tokenizers_own(hub):
+    tokens = lesson.attention(hub, TEXT, ENC, 0, 0)["tokens"]
+    assert tokens[0] == "[CLS]" and tokens[-1] == "[SEP]"
+    assert lesson.attention(hub, TEXT, LM, 0, 0)["tokens"][0] == "The"  # SmolLM2's tokenizer adds no BOS
+
+
+def test_changing_layer_or_head_does_not_rerun_the_model(hub):
+    text = "Cache me once: every layer is kept."
+    lesson.attention(hub, text, LM, 0, 0)
+    runs = lesson.CACHE.misses
+    for layer, head in [(1, 1), (29, 8), (5, -1)]:
+        lesson.attention(hub, text, LM, layer, head)
+    assert lesson.CACHE.misses == runs
+
+
+def test_cache_is_bounded(lm):
+    cache = AttentionCache(max_entries=2)
+    for text in ["one", "two", "three"]:
+        cache.get(lm, text)
+    assert cache.misses == 3 and len(cache._items) == 2
+    cache.get(lm, "three")
+    assert cache.misses == 3
+    cache.get(lm, "one")  # was dropped, least recently used
+    assert cache.misses == 4
+
+
+@pytest.mark.parametrize("key", [LM, ENC])
+def test_long_text_is_cut_with_a_notice(hub, key):
+    att, notice = lesson.attentions_for(hub, "word " * 600, key)
+    assert len(att.tokens) == MAX_TOKENS and att.weights.shape[-1] == MAX_TOKENS
+    assert "only the first" in notice
+    if key == ENC:
+        assert att.tokens[0] == "[CLS]" and att.tokens[-1] == "[SEP]"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("", LM, 0, 0), "empty"),
+        (("   ", LM, 0, 0), "empty"),
+        ((TEXT, "gpt-17", 0, 0), "Unknown model 'gpt-17'"),
+        ((TEXT, "clip-vit-b-32", 0, 0), "Unknown model"),
+        ((TEXT, LM, 30, 0), "30 layers (0 to 29)"),
+        ((TEXT, LM, -1, 0), "Layer must be between 0 and 29"),
+        ((TEXT, LM, 0, 9), "9 heads per layer"),
+        ((TEXT, LM, 0, -2), "Head must be between -1 and 8"),
+        ((TEXT, ENC, 6, 0), "6 layers (0 to 5)"),
+        ((TEXT, LM, 1.5, 0), "whole number"),
+    ],
+)
+def test_bad_input_gets_a_clear_message(hub, args, message):
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        lesson.attention(hub, *args)
+
+
+def test_probe_scores_on_a_perfect_pattern():
+    offset, half = 1, 5
+    t = offset + 2 * half
+    w = np.zeros((1, 2, t, t))
+    for q in range(t):
+        w[0, 0, q, max(q - 1, 0)] = 1.0  # head 0: previous token
+        w[0, 1, q, q - half + 1 if q >= offset + half + 1 else 0] = 1.0  # head 1: induction
+    assert previous_token_scores(w, offset, half).tolist() == [[1.0, 0.0]]
+    assert induction_scores(w, offset, half)[0, 1] == 1.0
+    assert induction_scores(w, offset, half)[0, 0] == 0.0
+    assert top_heads(np.array([[0.1, 0.9], [0.5, 0.2]]), 2) == [(0, 1, 0.9), (1, 0, 0.5)]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_induction_probe_finds_smollm2s_induction_head(lm, seed):
+    res = run_probe(lm, half=30, seed=seed)
+    assert len(res.tokens) == 60 and res.tokens[:30] == res.tokens[30:]
+    (layer, head, score), (_, _, second) = top_heads(res.induction, 2)
+    assert (layer, head) == INDUCTION_HEAD
+    # clearly above the rest: most of its weight on the induction target, far above the typical head
+    assert score > 0.6 and score > 50 * np.median(res.induction) and score > second
+    assert top_heads(res.previous, 1)[0][:2] == PREVIOUS_TOKEN_HEAD
+
+
+def test_probe_on_the_encoder_keeps_its_special_tokens(encoder):
+    res = run_probe(encoder, half=10, seed=3)
+    assert res.tokens[0] == "[CLS]" and res.tokens[-1] == "[SEP]" and res.offset == 1
+    assert res.tokens[1:11] == res.tokens[11:21]
+
+
+def test_head_summary_scores():
+    w = np.zeros((1, 2, 3, 3))
+    w[0, 0, :, 0] = 1.0  # a sink
+    w[0, 1, 0, 0] = 1.0
+    w[0, 1, 1, 0] = w[0, 1, 2, 1] = 1.0  # previous token
+    s = head_summary(w)
+    assert s["first"].tolist() == [[1.0, 0.5]]
+    assert s["previous"].tolist() == [[0.5, 1.0]]
+    assert s["entropy"].tolist() == [[0.0, 0.0]]
+    uniform = np.full((1, 1, 4, 4), 0.25)
+    assert head_summary(uniform)["entropy"][0, 0] == pytest.approx(2.0)
+
+
+@pytest.mark.app
+def test_api_shape_through_the_app(client, hub):
+    out = client.predict(TEXT, LM, 18, 6, api_name="/attention")
+    assert set(out) == {"tokens", "weights", "n_layers", "n_heads"}
+    direct = lesson.attention(hub, TEXT, LM, 18, 6)
+    assert out["tokens"] == direct["tokens"] and (out["n_layers"], out["n_heads"]) == (30, 9)
+    np.testing.assert_allclose(np.array(out["weights"]), np.array(direct["weights"]), atol=1e-6)
+    mean = client.predict("a b a b", ENC, 5, -1, api_name="/attention")
+    assert len(mean["weights"]) == len(mean["tokens"]) == 6
+
+
+@pytest.mark.app
+@pytest.mark.parametrize(
+    "args, message",
+    [(("", LM, 0, 0), "empty"), ((TEXT, "nope", 0, 0), "Unknown model"), ((TEXT, LM, 99, 0), "30 layers")],
+)
+def test_api_bad_input_message(client, args, message):
+    with pytest.raises(Exception, match=re.escape(message)):
+        client.predict(*args, api_name="/attention")
+
+
+@pytest.mark.browser
+def test_tab_renders_heatmap_and_probe(page):
+    pg = page.open("Attention")
+    pg.get_by_role("button", name="Show attention").click()
+    heat = pg.locator("#attention-heatmap .js-plotly-plot")
+    heat.wait_for(timeout=60_000)
+    assert heat.locator(".hm, .heatmaplayer, image").count() > 0  # plotly drew the heatmap layer
+    pg.locator("#attention-layer-grid .js-plotly-plot").wait_for(timeout=30_000)
+    pg.wait_for_timeout(500)
+    page.screenshot("attention-decoder")
+    pg.get_by_role("button", name="Run the probe").click()
+    pg.locator("#attention-probe-patterns .js-plotly-plot").wait_for(timeout=60_000)
+    assert pg.get_by_text("The top induction head is").count() > 0
+    pg.wait_for_timeout(500)
+    page.screenshot("attention-probe")
+    page.assert_clean()
