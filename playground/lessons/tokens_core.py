@@ -1,0 +1,350 @@
+"""The Tokens lesson's maths: cut text into token ids, with where each token came from.
+
+Three tokenizer families, one result shape:
+
+- **Hugging Face tokenizers** (SmolLM2's byte-level BPE, MiniLM's WordPiece, any hub model):
+  ids, pieces and character offsets come from the tokenizer's own Rust encoder
+  (`backend_tokenizer.encode(text, add_special_tokens=False)`), the same call
+  `tokenizer(text, add_special_tokens=False)` makes.
+- **CLIP's `SimpleTokenizer`** (open_clip): it first cleans the text (ftfy, HTML unescaping,
+  whitespace collapsed, lower-cased) and cuts the *cleaned* text. We run its own steps
+  (`clean_fn`, `pat`, `bpe`, `encoder`) and map every cleaned character back to the stretch of
+  the original input it came from (see `align_cleaned`), so offsets point into what was typed.
+
+Offsets, precisely: `[start, end)` are character (code point) offsets into the input.
+A token's span covers every character at least one of whose UTF-8 bytes the token holds. When a
+byte-level tokenizer splits one character's bytes over several tokens (an emoji is 4 bytes), each
+of those tokens' spans covers that whole character, so their spans overlap. WordPiece `##`
+pieces cover the characters after the word's start (the `##` is not in the text); a WordPiece
+token's text is the lower-cased, accent-stripped form of its span.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+FAMILY_BYTE_BPE = "byte-level BPE"
+FAMILY_WORDPIECE = "WordPiece"
+FAMILY_CLIP = "CLIP BPE (lower-cased, cleaned)"
+FAMILY_SP_BPE = "BPE (SentencePiece style)"
+FAMILY_UNIGRAM = "Unigram (SentencePiece)"
+FAMILY_OTHER = "other"
+
+_SP_BYTE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")  # SentencePiece byte-fallback pieces
+
+
+@dataclass
+class TokenizedText:
+    tokenizer: str  # catalog key
+    family: str
+    text: str  # the input that was cut (after any length cut)
+    ids: list[int]
+    tokens: list[str]  # the tokenizer's own vocabulary strings ("Ġhello", "##ing", "hello</w>")
+    offsets: list[tuple[int, int]]
+    special: list[bool] = field(default_factory=list)
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.ids)
+
+    def payload(self) -> dict:
+        """Exactly the `tokenize` API's JSON shape."""
+        return {
+            "tokenizer": self.tokenizer,
+            "ids": list(self.ids),
+            "tokens": list(self.tokens),
+            "offsets": [[s, e] for s, e in self.offsets],
+            "n_chars": len(self.text),
+            "n_tokens": len(self.ids),
+        }
+
+
+# --- which family -------------------------------------------------------------------------------
+
+
+def is_clip(tok: Any) -> bool:
+    return hasattr(tok, "bpe") and hasattr(tok, "byte_encoder") and hasattr(tok, "clean_fn")
+
+
+def family_of(tok: Any) -> str:
+    if is_clip(tok):
+        return FAMILY_CLIP
+    backend = getattr(tok, "backend_tokenizer", None)
+    if backend is None:
+        return FAMILY_OTHER
+    model = type(backend.model).__name__
+    if model == "WordPiece":
+        return FAMILY_WORDPIECE
+    if model == "BPE":
+        bytelevel = "ByteLevel" in f"{backend.pre_tokenizer} {backend.decoder}"
+        return FAMILY_BYTE_BPE if bytelevel else FAMILY_SP_BPE
+    if model == "Unigram":
+        return FAMILY_UNIGRAM
+    return FAMILY_OTHER
+
+
+def special_ids(tok: Any) -> frozenset[int]:
+    """Ids the tokenizer marks special (HF: all_special_ids plus added tokens flagged special)."""
+    ids = set(getattr(tok, "all_special_ids", []) or [])
+    for i, added in (getattr(tok, "added_tokens_decoder", None) or {}).items():
+        if getattr(added, "special", False):
+            ids.add(int(i))
+    return frozenset(ids)
+
+
+def vocab_size(tok: Any) -> int:
+    if is_clip(tok):
+        return len(tok.encoder)
+    return len(tok)
+
+
+# --- encoding -----------------------------------------------------------------------------------
+
+
+def encode(tok: Any, key: str, text: str) -> TokenizedText:
+    """Ids, pieces and offsets for `text`, without special tokens added around it."""
+    if is_clip(tok):
+        ids, tokens, offsets = _encode_clip(tok, text)
+    else:
+        ids, tokens, offsets = _encode_hf(tok, text)
+    specials = special_ids(tok)
+    return TokenizedText(key, family_of(tok), text, ids, tokens, offsets, [i in specials for i in ids])
+
+
+def _encode_hf(tok: Any, text: str) -> tuple[list[int], list[str], list[tuple[int, int]]]:
+    backend = _plain_backend(tok)
+    if backend is not None:
+        enc = backend.encode(text, add_special_tokens=False)
+        return enc.ids, enc.tokens, [tuple(o) for o in enc.offsets]
+    # A slow (pure Python) tokenizer: ids from its own call; offsets only if it can give them.
+    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids = list(enc["input_ids"])
+    return ids, tok.convert_ids_to_tokens(ids), [tuple(o) for o in enc["offset_mapping"]]
+
+
+_PLAIN: dict[int, tuple[Any, Any]] = {}
+_PLAIN_LOCK = threading.Lock()
+
+
+def _plain_backend(tok: Any) -> Any:
+    """A private copy of the tokenizer's Rust encoder with padding and truncation switched off.
+
+    A tokenizer file may carry padding / truncation settings (MiniLM's pads to 128), which
+    `tokenizer(text)` switches off for each call by changing the shared encoder. We keep our own
+    copy instead of touching the one every tab shares.
+    """
+    backend = getattr(tok, "backend_tokenizer", None)
+    if backend is None:
+        return None
+    kept = _PLAIN.get(id(backend))
+    if kept is not None and kept[0] is backend:
+        return kept[1]
+    from tokenizers import Tokenizer
+
+    with _PLAIN_LOCK:
+        plain = Tokenizer.from_str(backend.to_str())
+        plain.no_padding()
+        plain.no_truncation()
+        _PLAIN[id(backend)] = (backend, plain)
+    return plain
+
+
+def _encode_clip(tok: Any, text: str) -> tuple[list[int], list[str], list[tuple[int, int]]]:
+    """open_clip's `SimpleTokenizer.encode`, step by step, keeping where each piece came from."""
+    cleaned = tok.clean_fn(text)
+    words = _word_shifts(text, cleaned)
+    spans = align_cleaned(text, cleaned) if words is None else None
+    word_starts, word_shifts = words if words is not None else ([0], [0])
+    byte_encoder, encoder, bpe = tok.byte_encoder, tok.encoder, tok.bpe
+    ids: list[int] = []
+    tokens: list[str] = []
+    offsets: list[tuple[int, int]] = []
+    k, n_words = 0, len(word_starts)
+    for match in tok.pat.finditer(cleaned):  # encode() uses re.findall with the same pattern
+        word = match.group()
+        at, end = match.span()
+        raw = word.encode("utf-8")
+        pieces = bpe("".join(byte_encoder[b] for b in raw)).split(" ")
+        tokens.extend(pieces)
+        ids.extend(encoder[p] for p in pieces)
+        if spans is None:
+            # A match never crosses whitespace, so it sits inside one input word, moved left.
+            while k + 1 < n_words and word_starts[k + 1] <= at:
+                k += 1
+            shift = word_shifts[k]
+            if len(pieces) == 1:
+                offsets.append((at + shift, end + shift))
+                continue
+        if len(raw) == len(word):  # ASCII: byte i is character i
+            char_of_byte = range(len(word))
+        else:  # which character of `word` holds each byte
+            char_of_byte = [ci for ci, ch in enumerate(word) for _ in range(len(ch.encode("utf-8")))]
+        byte_pos = 0
+        for piece in pieces:
+            n_bytes = len(piece) - 4 if piece.endswith("</w>") else len(piece)  # one symbol per byte
+            first = at + char_of_byte[byte_pos]
+            last = at + char_of_byte[byte_pos + n_bytes - 1]
+            if spans is None:
+                offsets.append((first + shift, last + 1 + shift))
+            else:  # spans never go backwards, so the first and last character bound the piece
+                start = spans[first][0]
+                offsets.append((start, max(start, spans[last][1])))
+            byte_pos += n_bytes
+    return ids, tokens, offsets
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _word_shifts(original: str, cleaned: str) -> tuple[list[int], list[int]] | None:
+    """The common case: the cleaning only collapsed whitespace and lower-cased, so each cleaned
+    word is its input word moved left. Returns (where each cleaned word starts, how far it moved
+    left), or None when ftfy / HTML unescaping changed something (or lower-casing changed a
+    word's length, as 'İ' -> 'i̇' does)."""
+    words = [(m.start(), m.group().lower(), m.end() - m.start()) for m in _WORD.finditer(original)]
+    if any(len(low) != n for _, low, n in words) or " ".join(low for _, low, _ in words) != cleaned:
+        return None
+    starts, shifts, at = [], [], 0
+    for s, low, _ in words:
+        starts.append(at)
+        shifts.append(s - at)
+        at += len(low) + 1
+    return starts, shifts
+
+
+def align_cleaned(original: str, cleaned: str) -> list[tuple[int, int]]:
+    """For each character of `cleaned`, the `[start, end)` stretch of `original` it came from.
+
+    CLIP's cleaning collapses whitespace runs into one space, strips the ends, lower-cases, and
+    lets ftfy / HTML unescaping rewrite some characters ('&amp;' -> '&', curly quotes -> straight,
+    full-width -> ASCII, NFC). We walk both strings together: equal characters (after lowering)
+    map one to one, a cleaned space maps to the whole whitespace run it replaced. Where the two
+    disagree, we compare the two words there with difflib: matching characters still map one to
+    one, and each rewritten character maps to the whole stretch of the original it replaced.
+    """
+    spans: list[tuple[int, int]] = []
+    i, j, n, m = 0, 0, len(original), len(cleaned)
+    while j < m:
+        c = cleaned[j]
+        if c == " " and i < n and original[i].isspace():
+            start = i
+            while i < n and original[i].isspace():
+                i += 1
+            spans.append((start, i))
+            j += 1
+            continue
+        while i < n and original[i].isspace() and c != " ":  # leading whitespace the cleaning dropped
+            i += 1
+        if i < n:
+            low = original[i].lower()
+            if cleaned.startswith(low, j):
+                spans.extend([(i, i + 1)] * len(low))
+                i += 1
+                j += len(low)
+                continue
+        # Disagreement: align the words here (up to the next whitespace on each side).
+        i_end = i
+        while i_end < n and not original[i_end].isspace():
+            i_end += 1
+        # (j + 1: a space the cleaning made where the input had none, e.g. '&nbsp;', joins the block)
+        j_end = cleaned.find(" ", j + 1)
+        j_end = m if j_end < 0 else j_end
+        if i_end == i:  # nothing left in the original to explain it: point at where we are
+            spans.extend([(min(i, n), min(i, n))] * (j_end - j))
+            j = j_end
+            continue
+        spans.extend(_align_block(original[i:i_end], cleaned[j:j_end], i))
+        i, j = i_end, j_end
+    return spans
+
+
+def _align_block(orig: str, clean: str, base: int) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    matcher = difflib.SequenceMatcher(None, [c.lower() for c in orig], list(clean), autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "delete":
+            continue
+        if op == "equal" or (op == "replace" and a1 - a0 == b1 - b0):
+            out.extend((base + a0 + k, base + a0 + k + 1) for k in range(b1 - b0))
+        elif op == "replace":
+            out.extend([(base + a0, base + a1)] * (b1 - b0))
+        else:  # insert: characters the cleaning added; they come from the character before
+            anchor = max(a0 - 1, 0)
+            out.extend([(base + anchor, base + min(anchor + 1, len(orig)))] * (b1 - b0))
+    return out
+
+
+# --- what each piece is, as bytes or text ---------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def byte_decoder() -> dict[str, int]:
+    """GPT-2's printable stand-in character for each byte, reversed (byte-level BPE, CLIP)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {chr(c): b for b, c in zip(bs, cs)}
+
+
+def piece_parts(token: str, family: str, special: bool) -> tuple[str, str | bytes, str]:
+    """(prefix marker, the piece as text or bytes, suffix marker) for drawing one token."""
+    if special:
+        return "", token, ""
+    if family in (FAMILY_BYTE_BPE, FAMILY_CLIP):
+        suffix = ""
+        if family == FAMILY_CLIP and token.endswith("</w>"):
+            token, suffix = token[:-4], "</w>"
+        table = byte_decoder()
+        if all(ch in table for ch in token):
+            return "", bytes(table[ch] for ch in token), suffix
+        return "", token, suffix
+    if family == FAMILY_WORDPIECE and token.startswith("##"):
+        return "##", token[2:], ""
+    if family in (FAMILY_SP_BPE, FAMILY_UNIGRAM):
+        byte = _SP_BYTE.match(token)
+        if byte:
+            return "", bytes([int(byte.group(1), 16)]), ""
+        return "", token.replace("▁", " "), ""
+    return "", token, ""
+
+
+def piece_bytes(token: str, family: str) -> bytes | None:
+    """The UTF-8 bytes a byte-level / CLIP piece stands for (None for other families)."""
+    if family not in (FAMILY_BYTE_BPE, FAMILY_CLIP):
+        return None
+    _, piece, _ = piece_parts(token, family, special=False)
+    return piece if isinstance(piece, bytes) else None
+
+
+# --- counts ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextStats:
+    n_tokens: int
+    n_chars: int
+    n_bytes: int
+    n_words: int
+
+    @property
+    def chars_per_token(self) -> float:
+        return self.n_chars / self.n_tokens if self.n_tokens else 0.0
+
+    @property
+    def words_per_token(self) -> float:
+        return self.n_words / self.n_tokens if self.n_tokens else 0.0
+
+
+def stats(result: TokenizedText) -> TextStats:
+    text = result.text
+    return TextStats(result.n_tokens, len(text), len(text.encode("utf-8")), len(text.split()))
