@@ -403,11 +403,23 @@ def test_api_bad_input(tiny_client, tmp_path):
         tiny_client.predict([], None, "a cat", api_name="/clip_similarity")
 
 
+def open_page(watch, tab: str | None = None):
+    """Like PageWatch.open, but waits for "load", not "networkidle": any gr.State in the app makes
+    Gradio hold a heartbeat connection open, so the network never goes idle."""
+    pg = watch.page
+    pg.goto(watch.app_url, wait_until="load")
+    if tab:
+        pg.get_by_role("tab", name=tab, exact=True).click()
+    return pg
+
+
 @pytest.mark.browser
 def test_tab_shows_missing_weights(page, hub):
     if weights_missing_reason(hub) is None:
         pytest.skip("the CLIP weights are present here, so the missing-weights banner is not shown")
-    pg = page.open("CLIP")
+    pg = open_page(page)
+    pg.get_by_role("tab", name="Models").wait_for(timeout=30_000)
+    pg.get_by_role("tab", name="CLIP", exact=True).click()
     status = pg.locator("#clip-weights-status")
     status.get_by_text("The CLIP weights are not on this machine").wait_for(timeout=10_000)
     assert FIX in status.inner_text()
@@ -424,9 +436,8 @@ def test_tab_works_with_a_model(browser, tiny_app):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         watch = PageWatch(context.new_page(), tiny_app)
-        pg = watch.page
-        pg.goto(tiny_app, wait_until="networkidle")
-        pg.get_by_text("The right label is NOT there").click()
+        pg = open_page(watch)
+        pg.get_by_role("button", name="The right label is NOT there").click()
         pg.get_by_role("button", name="Classify", exact=True).click()
         pg.get_by_text("The probabilities sum to").wait_for(timeout=30_000)
         pg.locator(".js-plotly-plot").first.wait_for(timeout=10_000)
@@ -434,7 +445,7 @@ def test_tab_works_with_a_model(browser, tiny_app):
         pg.get_by_text("Raw cosines").wait_for(timeout=30_000)
         pg.get_by_role("button", name="Search", exact=True).click()
         pg.get_by_text("#1 ").first.wait_for(timeout=30_000)
-        watch.screenshot("clip-tiny-model")
         watch.assert_clean()
     finally:
+        watch.screenshot("clip-tiny-model")
         context.close()

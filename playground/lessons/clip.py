@@ -296,9 +296,9 @@ def heatmap(result: dict | None, view: str):
         title, zmin, zmax = "softmax(scale × cosine) down each column", 0, 1
     else:
         values, fmt, note = sims, ".3f", (
-            f"Raw cosines: they sit in a narrow band ({sims.min():.3f} to {sims.max():.3f}); the diagonal-like "
-            "bright cells are the matching pairs. The softmax views multiply by the logit scale "
-            f"({scale:.1f}) first."
+            f"Raw cosines: they sit in a narrow band ({sims.min():.3f} to {sims.max():.3f}). With a trained model "
+            "each image's own caption should be the brightest cell of its row. The softmax views multiply by "
+            f"the logit scale ({scale:.1f}) first, which is what makes small differences decisive."
         )
         title, zmin, zmax = "cosine similarity (image · caption)", None, None
     fig = figs.similarity_heatmap(result["images"], result["captions"], values, title, fmt, zmin, zmax)

@@ -79,8 +79,10 @@ def search_bars(query: str, names: Sequence[str], sims: Sequence[float]) -> go.F
                text=[f"{s:.3f}" for s in sims], textposition="outside", cliponaxis=False,
                hovertemplate="%{y}<br>cosine %{x:.4f}<extra></extra>")
     )
-    lo = min(0.0, min(sims) - 0.02) if sims else 0.0
-    hi = max(sims) + 0.05 if sims else 1.0
+    # Room on both sides for the numbers printed beyond each bar's end (cosines can be negative).
+    lo, hi = (min(0.0, min(sims)), max(0.0, max(sims))) if sims else (0.0, 1.0)
+    pad = 0.18 * (hi - lo or 1.0)
+    lo, hi = (lo - pad if lo < 0 else lo), hi + pad
     fig.update_layout(
         title=f"Cosine similarity with '{_short(query, 50)}'",
         xaxis=dict(title="cosine similarity", range=[lo, hi]),
