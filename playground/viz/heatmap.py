@@ -79,14 +79,15 @@ def heatmap_figure(
     n = max(len(x_labels), len(y_labels))
     fig.update_layout(
         title={"text": title, "font": {"size": 14}},
-        height=height or int(min(900, max(380, 14 * n + 200))),
+        height=height or int(min(950, max(480, 20 * n + 250))),
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         plot_bgcolor="white",
     )
     fig.update_xaxes(title=x_title, type="category", tickangle=-60, tickfont={"size": _axis_font(len(x_labels))},
                      automargin=True, side="bottom")
-    fig.update_yaxes(title=y_title, type="category", autorange="reversed",
-                     tickfont={"size": _axis_font(len(y_labels))}, automargin=True)
+    fig.update_yaxes(title=y_title, type="category", autorange="reversed", scaleanchor="x", constrain="domain",
+                     tickfont={"size": _axis_font(len(y_labels))}, automargin=True)  # square cells
+    fig.update_xaxes(constrain="domain")
     return fig
 
 
@@ -153,7 +154,7 @@ def score_grids(
                 y=list(range(z.shape[0])),
                 colorscale="Viridis",
                 hovertemplate=f"{row_name} %{{y}}, {col_name} %{{x}}<br>{titles[k]}: %{{z:.3f}}<extra></extra>",
-                colorbar={"orientation": "h", "x": centre, "y": -0.04, "yanchor": "top", "len": 0.9 / n,
+                colorbar={"orientation": "h", "x": centre, "y": -0.1, "yanchor": "top", "len": 0.9 / n,
                           "thickness": 10},
             ),
             row=1,
@@ -165,7 +166,7 @@ def score_grids(
     fig.update_yaxes(title=row_name, row=1, col=1)
     fig.update_layout(
         title={"text": title, "font": {"size": 14}},
-        height=height or int(max(360, 18 * layers + 200)),
-        margin={"l": 10, "r": 10, "t": 70, "b": 70},
+        height=height or int(max(380, 18 * layers + 230)),
+        margin={"l": 10, "r": 10, "t": 70, "b": 90},
     )
     return fig
