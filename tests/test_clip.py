@@ -137,6 +137,24 @@ def test_huge_image_is_downscaled_and_says_so():
     assert any("5000×3000" in n and "downscaled" in n for n in prepared.notices)
 
 
+def test_decompression_bombs_are_refused(tmp_path, monkeypatch):
+    path = tmp_path / "big.png"
+    Image.new("RGB", (100, 100)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 10,000 pixels is now a 'bomb'
+    with pytest.raises(UserInputError, match="more pixels than this app decodes"):
+        prepare_image(str(path))
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    img = Image.new("RGB", (40, 20), (255, 0, 0))
+    exif = img.getexif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    path = tmp_path / "phone.jpg"
+    img.save(path, exif=exif)
+    prepared = prepare_image(str(path))
+    assert prepared.image.size == (20, 40) and any("upright" in n for n in prepared.notices)
+
+
 def test_animated_gif_uses_first_frame(tmp_path):
     frames = [Image.new("RGB", (10, 10), c) for c in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
     path = tmp_path / "anim.gif"

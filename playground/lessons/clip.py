@@ -43,7 +43,6 @@ from playground.lessons.clip_zero_shot import (
     zero_shot,
 )
 from playground.models import ModelHub
-from playground.models.hub import ModelUnavailable
 from playground.ui.errors import UserInputError, check_text, friendly
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
@@ -138,11 +137,8 @@ def weights_banner(hub: ModelHub) -> str:
 
 
 def require_model(hub: ModelHub):
-    """The loaded CLIP model, or ModelUnavailable naming the fix (asked before any loading)."""
-    if not hub.is_loaded(KEY):
-        res = hub.resolve(KEY)
-        if not res.available:
-            raise ModelUnavailable(KEY, res.reason, res.fix)
+    """The loaded CLIP model. Without weights, hub.get raises ModelUnavailable naming the fix
+    (it asks hub.resolve first, so nothing is loaded or downloaded to find that out)."""
     return hub.get(KEY)
 
 
@@ -321,7 +317,7 @@ def show_search(result: dict | None):
     if not result or not result.get("images"):
         return [], None
     gallery = [
-        (sample_path(n), f"#{i} {n} · cosine {s:.3f}")
+        (sample_path(n), f"#{i} {n} ({s:.3f})")
         for i, (n, s) in enumerate(zip(result["images"], result["similarities"]), 1)
     ]
     return gallery, figs.search_bars(result["query"], result["images"], result["similarities"])
@@ -456,8 +452,16 @@ def build_tab(hub: ModelHub) -> None:
         return search(hub, q, cache)
 
     sample.change(on_sample, sample, image, api_name="clip_sample", **LIGHT_WORK)
-    ensemble.click(lambda: ENSEMBLE_TEXT, None, template, api_name="clip_ensemble_templates", **LIGHT_WORK)
-    single.click(lambda: DEFAULT_TEMPLATE, None, template, api_name="clip_single_template", **LIGHT_WORK)
+    @friendly
+    def ensemble_templates():
+        return ENSEMBLE_TEXT
+
+    @friendly
+    def single_template():
+        return DEFAULT_TEMPLATE
+
+    ensemble.click(ensemble_templates, None, template, api_name="clip_ensemble_templates", **LIGHT_WORK)
+    single.click(single_template, None, template, api_name="clip_single_template", **LIGHT_WORK)
     go.click(on_classify, [image, labels, template], [raw, extra], api_name="clip_classify", **MODEL_WORK).success(
         friendly(explain_classification), [raw, extra], [bars, table, explanation, view],
         api_name="clip_classify_view", **LIGHT_WORK,

@@ -94,10 +94,9 @@ def prepare_image(source: Any, max_side: int = MAX_SIDE) -> PreparedImage:
     if getattr(img, "n_frames", 1) > 1:
         img = next(iter(ImageSequence.Iterator(img))).copy()
         notices.append("The image is animated; only its first frame is used.")
-    transposed = ImageOps.exif_transpose(img)  # phone photos are often stored sideways
-    if transposed is not None and transposed.size != img.size:
-        notices.append("The photo was rotated upright as its EXIF orientation asks.")
-    img = transposed if transposed is not None else img
+    if img.getexif().get(0x0112, 1) != 1:  # EXIF orientation: phone photos are often stored sideways
+        img = ImageOps.exif_transpose(img)
+        notices.append("The photo was turned upright as its EXIF orientation tag asks.")
     if min(img.size) < 1:
         raise UserInputError("The image is empty (zero pixels wide or high).")
 
