@@ -103,7 +103,8 @@ class PageWatch:
             self.external_requests.append(url)
 
     def open(self, tab: str | None = None):
-        self.page.goto(self.app_url, wait_until="networkidle")
+        # "load", not "networkidle": Gradio keeps a heartbeat open once any tab holds a gr.State.
+        self.page.goto(self.app_url, wait_until="load")
         self.page.get_by_role("tab", name="Models").wait_for(timeout=30_000)
         if tab:
             self.page.get_by_role("tab", name=tab, exact=True).click()
