@@ -93,18 +93,19 @@ def sample_path(name: str) -> str:
     return str(samples_dir() / f"{name.replace(' ', '_')}{Path(SAMPLES[name][0]).suffix}")
 
 
-class ImageInput(gr.Image):
-    """gr.Image that answers a file it cannot open with a sentence, not a generic error.
+def explain_unreadable_uploads(component: gr.Image) -> gr.Image:
+    """Make an image input answer a file it cannot open with a sentence, not a generic error.
 
-    (Gradio opens the upload with PIL before any handler runs; a text file sent through the API
-    would otherwise fail there with no message.) `is_template` keeps gr.Image's own frontend.
+    Gradio opens an upload with PIL before any handler runs; a text file sent through the API
+    would otherwise fail there with no message. (Wrapped on the instance: subclassing a Gradio
+    component makes Gradio write a .pyi stub next to this module.)
     """
+    original = component.preprocess
 
-    is_template = True
-
-    def preprocess(self, payload):
+    @functools.wraps(original)
+    def preprocess(payload):
         try:
-            return super().preprocess(payload)
+            return original(payload)
         except Image.DecompressionBombError:
             raise gr.Error(
                 f"That image has more pixels than this app decodes (over {Image.MAX_IMAGE_PIXELS:,}). "
@@ -115,6 +116,9 @@ class ImageInput(gr.Image):
             raise gr.Error(
                 f"'{name}' is not an image this app can read. Upload a PNG, JPEG, WebP, GIF or BMP picture."
             ) from None
+
+    component.preprocess = preprocess
+    return component
 
 
 # --- the model, or why there is none ----------------------------------------------------------
@@ -365,12 +369,12 @@ def build_tab(hub: ModelHub) -> None:
     gr.Markdown("## 1. Zero-shot classification")
     with gr.Row():
         with gr.Column(scale=1):
-            image = ImageInput(
+            image = explain_unreadable_uploads(gr.Image(
                 label="Image (upload, webcam, or paste)",
                 sources=["upload", "webcam", "clipboard"],
                 type="filepath",
                 height=300,
-            )
+            ))
             sample = gr.Dropdown(
                 choices=[(f"{n}: {d}", n) for n, (_, d) in SAMPLES.items()],
                 value=None,
