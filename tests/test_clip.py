@@ -421,23 +421,18 @@ def test_api_bad_input(tiny_client, tmp_path):
         tiny_client.predict([], None, "a cat", api_name="/clip_similarity")
 
 
-def open_page(watch, tab: str | None = None):
-    """Like PageWatch.open, but waits for "load", not "networkidle": any gr.State in the app makes
-    Gradio hold a heartbeat connection open, so the network never goes idle."""
-    pg = watch.page
-    pg.goto(watch.app_url, wait_until="load")
-    if tab:
-        pg.get_by_role("tab", name=tab, exact=True).click()
-    return pg
+def open_page(watch):
+    """The CLIP-only app has no Models tab for PageWatch.open to wait for; wait for "load" (a gr.State
+    keeps Gradio's heartbeat connection open, so the network never goes idle)."""
+    watch.page.goto(watch.app_url, wait_until="load")
+    return watch.page
 
 
 @pytest.mark.browser
 def test_tab_shows_missing_weights(page, hub):
     if weights_missing_reason(hub) is None:
         pytest.skip("the CLIP weights are present here, so the missing-weights banner is not shown")
-    pg = open_page(page)
-    pg.get_by_role("tab", name="Models").wait_for(timeout=30_000)
-    pg.get_by_role("tab", name="CLIP", exact=True).click()
+    pg = page.open("CLIP")
     status = pg.locator("#clip-weights-status")
     status.get_by_text("The CLIP weights are not on this machine").wait_for(timeout=10_000)
     assert FIX in status.inner_text()
