@@ -16,7 +16,6 @@ from playground.lessons.embeddings_space import (
     fit_projection,
     nearest,
     neighbour_overlap,
-    texts_key,
     trustworthiness,
 )
 from playground.models.embedding_cache import CACHE
@@ -94,7 +93,7 @@ def test_embed_map_pca_and_tsne_shapes(hub):
 def test_projection_and_embeddings_are_cached(hub):
     before_encoded, before_fits = CACHE.encoded, PROJECTIONS.fits
     E.embed_map(hub, TEXT, "", "PCA", 2)  # embedded and fitted above
-    fig, panel, note, rows = E.map_view(hub, TEXT, "", "PCA", 2, "k-means", 3, None)
+    fig, panel, note, rows = E.map_view(hub, TEXT, "", "PCA", 2, "k-means", 3, "")
     assert CACHE.encoded == before_encoded and PROJECTIONS.fits == before_fits
     assert "k-NN overlap" in panel and "Trustworthiness" in panel
     assert "k-means clusters computed in the full 384-D space" in note
@@ -105,17 +104,15 @@ def test_umap_3d_places_a_query_with_its_transform(hub):
     text = "\n".join(lines)
     out = E.embed_map(hub, text, "", "UMAP", 3)
     assert np.asarray(out["points"]).shape == (40, 3)
-    found = E.neighbours(hub, text, "a goal in the last minute", 3)
-    state = {**found, "key": texts_key(lines), "query": "a goal in the last minute"}
-    fig, panel, note, rows = E.map_view(hub, text, "", "UMAP", 3, "none", 8, state)
+    fig, panel, note, rows = E.map_view(hub, text, "", "UMAP", 3, "none", 8, "a goal in the last minute", 3)
     assert "placed by UMAP's own transform" in note and len(rows) == 3
     assert [t.name for t in fig.data][-1] == "your query"
 
 
 def test_tsne_says_it_cannot_place_a_query(hub):
     found = E.neighbours(hub, TEXT, "cats", 2)
-    state = {**found, "key": texts_key(SENTENCES), "query": "cats"}
-    fig, _, note, _ = E.map_view(hub, TEXT, "", "t-SNE", 3, "label", 8, state)
+    fig, _, note, rows = E.map_view(hub, TEXT, "", "t-SNE", 3, "label", 8, "cats", 2)
+    assert [r[3] for r in rows] == [r["text"] for r in found["neighbours"]]
     assert "t-SNE cannot place a new point" in note
     star = fig.data[-1]
     pts = np.asarray(E.embed_map(hub, TEXT, "", "t-SNE", 3)["points"])
@@ -201,9 +198,19 @@ def test_api_bad_input_is_a_sentence(client):
         client.predict(TEXT, "one", "PCA", 2, api_name="/embed_map")
 
 
+def open_tab(page, title: str):
+    """page.open without waiting for network idle: any gr.State in the app (other tabs have them)
+    keeps Gradio's heartbeat stream open, so the network never goes idle."""
+    pg = page.page
+    pg.goto(page.app_url, wait_until="load")
+    pg.get_by_role("tab", name="Models").wait_for(timeout=60_000)
+    pg.get_by_role("tab", name=title, exact=True).click()
+    return pg
+
+
 @pytest.mark.browser
 def test_tab_in_browser(page, tmp_path):
-    pg = page.open("Embeddings")
+    pg = open_tab(page, "Embeddings")
     pg.get_by_label("PCA").check()
     pg.get_by_role("button", name="Draw the map").click()
     pg.get_by_text("k-NN overlap").wait_for(timeout=120_000)
@@ -214,7 +221,7 @@ def test_tab_in_browser(page, tmp_path):
     upload = tmp_path / "mine.csv"
     upload.write_text("text,label\nThe cat sleeps.,pets\n\nDogs bark.,pets\nPrices rose.,money\nShares fell.,money\n",
                       encoding="utf-8")
-    pg.locator("input[type=file]").first.set_input_files(str(upload))
+    pg.locator("#embeddings-upload input[type=file]").set_input_files(str(upload))
     pg.get_by_text("Columns found: text, label").wait_for(timeout=30_000)
     pg.get_by_role("button", name="Load the file").click()
     pg.get_by_text("Loaded 4 texts from mine.csv with labels").wait_for(timeout=30_000)

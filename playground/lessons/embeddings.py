@@ -169,8 +169,9 @@ def trust_panel(vecs: np.ndarray, points: np.ndarray, method: str, dims: int, no
 
 
 def map_view(hub: ModelHub, texts: str, labels: str, method: str, dims: int, colour: str, n_clusters: int,
-             found: dict | None) -> tuple:
-    """The map figure, the trust panel and the neighbour table, from cached embeddings and projection."""
+             query: str | None = None, k: int = 5) -> tuple:
+    """The map figure, the trust panel and the neighbour table, from cached embeddings and projection.
+    A non-empty query is drawn with lines to its k nearest texts (one new embedding, or none if cached)."""
     dims = check_int(dims, low=2, high=3, what="Dimensions")
     lines = parse_texts(texts, minimum=min_texts(method, dims))
     tags = parse_labels(labels, len(lines))
@@ -193,11 +194,12 @@ def map_view(hub: ModelHub, texts: str, labels: str, method: str, dims: int, col
         groups = None
     title = f"{len(lines):,} texts, {method} to {dims}-D"
     overlay, pairs, rows = None, [], []
-    if found and found.get("key") == key and found.get("neighbours"):  # a search on these very texts
-        pairs = [(int(r["index"]), float(r["score"])) for r in found["neighbours"]]
-        qvec = embed_texts(hub, [found["query"]], KEY)[0]
+    if query and query.strip():
+        query = query.strip()
+        qvec = embed_texts(hub, [query], KEY)[0]
+        pairs = nearest(vecs, qvec, min(check_int(k, low=1, high=MAX_K, what="k"), len(lines)))
         qpoint, how = proj.place(qvec, [i for i, _ in pairs])
-        overlay = (qpoint, found["query"])
+        overlay = (qpoint, query)
         note += f"{how} Dotted lines join it to its {len(pairs)} nearest texts by cosine in the full space. "
         rows = [[rank, round(s, 4), (tags[i] if tags else ""), lines[i]] for rank, (i, s) in enumerate(pairs, 1)]
     fig = embedding_scatter(proj.points, lines, groups, title=title, query=overlay, neighbours=pairs)
@@ -216,8 +218,8 @@ def context_view(result: dict) -> tuple:
     off = ~np.eye(len(sentences), dtype=bool)
     word = result["word"]
     explain = (
-        f"**Input embedding:** '{word}' is {' + '.join(result['pieces'][0])} in the vocabulary; its row in the "
-        f"embedding table is the same in every sentence (mean cosine between sentences {static[off].mean():.3f}).  \n"
+        f"**Input embedding:** '{word}' is the token{'s' if len(result['pieces'][0]) > 1 else ''} "
+        f"`{' '.join(result['pieces'][0])}` in the vocabulary; its row in the embedding table is the same in every sentence (mean cosine between sentences {static[off].mean():.3f}).  \n"
         f"**Last layer:** after {len(result['mean_cosine_by_layer']) - 1} layers of attention the word's vectors differ (mean cosine {top[off].mean():.3f}, "
         f"lowest {top[off].min():.3f}): each sentence pulled it towards its own meaning."
     )
@@ -300,7 +302,8 @@ def build_tab(hub: ModelHub) -> None:
                                  label="Built-in corpus")
             load_corpus = gr.Button("Load this corpus", size="sm")
             upload = gr.File(label="…or upload a CSV, TXT (one text per line) or JSONL file (up to 50 MB)",
-                             file_types=[".csv", ".txt", ".jsonl"], type="filepath", height=120)
+                             file_types=[".csv", ".txt", ".jsonl"], type="filepath", height=120,
+                             elem_id="embeddings-upload")
             with gr.Row():
                 text_col = gr.Dropdown(label="Text column", choices=[], interactive=True, allow_custom_value=True)
                 label_col = gr.Dropdown(label="Label column (optional)", choices=[], interactive=True, allow_custom_value=True)
@@ -334,7 +337,6 @@ def build_tab(hub: ModelHub) -> None:
                          interactive=False, wrap=True)
     with gr.Accordion("Raw result (neighbours)", open=False):
         found_raw = gr.JSON(label="neighbours")
-    found_state = gr.State()
 
     gr.Markdown(f"## 4. Cosine similarity, text by text (up to {MAX_HEATMAP_TEXTS} texts)")
     with gr.Row():
@@ -392,15 +394,13 @@ def build_tab(hub: ModelHub) -> None:
         return embed_map(hub, t, lab, m, d, progress=progress)
 
     @friendly
-    def on_map_view(t, lab, m, d, c, n, found):
-        return map_view(hub, t, lab, m, d, c, n, found)
+    def on_map_view(t, lab, m, d, c, n, q, kk):
+        return map_view(hub, t, lab, m, d, c, n, q, kk)
 
     @friendly
     def on_neighbours(t, q, kk, progress=gr.Progress()):
         progress(0.1, desc="embedding the query (and any texts not embedded yet)")
-        result = neighbours(hub, t, q, kk)
-        # remembered for the map: which texts and which query these neighbours belong to
-        return result, {**result, "key": texts_key(parse_texts(t)), "query": q.strip()}
+        return neighbours(hub, t, q, kk)
 
     @friendly
     def on_similarity(t, progress=gr.Progress()):
@@ -419,7 +419,7 @@ def build_tab(hub: ModelHub) -> None:
         result = contextual_vectors(hub, w, sentences)
         return {**result.as_dict(), "sentences": sentences}
 
-    view_inputs = [texts, labels, method, dims, colour, n_clusters, found_state]
+    view_inputs = [texts, labels, method, dims, colour, n_clusters, query, k]
     view_outputs = [plot, trust, map_note, table]
     load_corpus.click(on_load_corpus, corpus, [texts, labels, source_note], api_name="embeddings_load_corpus",
                       **LIGHT_WORK)
@@ -430,10 +430,10 @@ def build_tab(hub: ModelHub) -> None:
                **MODEL_WORK).success(on_map_view, view_inputs, view_outputs, api_name="embed_map_view", **LIGHT_WORK)
     colour.change(on_map_view, view_inputs, view_outputs, api_name="embed_map_colour", **LIGHT_WORK)
     n_clusters.release(on_map_view, view_inputs, view_outputs, api_name="embed_map_clusters", **LIGHT_WORK)
-    search.click(on_neighbours, [texts, query, k], [found_raw, found_state], api_name="neighbours",
+    search.click(on_neighbours, [texts, query, k], found_raw, api_name="neighbours",
                  show_progress_on=[table], **MODEL_WORK).success(
         on_map_view, view_inputs, view_outputs, api_name="neighbours_view", show_progress_on=[plot], **LIGHT_WORK)
-    query.submit(on_neighbours, [texts, query, k], [found_raw, found_state], api_name="neighbours_submit",
+    query.submit(on_neighbours, [texts, query, k], found_raw, api_name="neighbours_submit",
                  show_progress_on=[table], **MODEL_WORK).success(
         on_map_view, view_inputs, view_outputs, api_name="neighbours_submit_view", **LIGHT_WORK)
     heat_copy.click(on_copy, texts, heat_texts, api_name="similarity_copy", **LIGHT_WORK)
