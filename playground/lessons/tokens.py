@@ -44,6 +44,7 @@ MAX_CHARS = 20_000  # stays interactive; longer text is cut with a notice
 MAX_CHIPS = 2_000  # drawing more chips makes the page sluggish; counts and ids still cover all
 MAX_LOOKUP_IDS = 200
 DEFAULT_KEY = "smollm2-135m-instruct"
+TOKENS_WORK = {"concurrency_id": "tokens", "concurrency_limit": 1}  # light, and in order (see wiring)
 
 EXAMPLES = [
     ("Long capitalised word", "Antidisestablishmentarianism and Supercalifragilisticexpialidocious", DEFAULT_KEY),
@@ -215,7 +216,10 @@ def build_tab(hub: ModelHub) -> None:
                 placeholder="Type or paste text (up to 20,000 characters), or click an example below.",
             )
         with gr.Column(scale=1, min_width=220):
-            key = gr.Dropdown(keys, value=DEFAULT_KEY if DEFAULT_KEY in keys else keys[0], label="Tokenizer")
+            # allow_custom_value: an unknown key reaches our handler, which names the known ones
+            key = gr.Dropdown(
+                keys, value=DEFAULT_KEY if DEFAULT_KEY in keys else keys[0], label="Tokenizer", allow_custom_value=True
+            )
             show_ids = gr.Checkbox(False, label="Show ids under the chips")
             run = gr.Button("Tokenize", variant="primary")
     gr.Examples(
@@ -317,12 +321,14 @@ def build_tab(hub: ModelHub) -> None:
         return rows, render_chips(chips_for(result), show_ids=True) + decoded_md
 
     # --- wiring --------------------------------------------------------------------------------
-    # Cutting text is light work (milliseconds), so it never waits behind a model in another tab.
+    # Cutting text takes milliseconds and runs no model, so it never waits behind a model in
+    # another tab. Its own queue of one keeps the steps in order: with several running at once, a
+    # slow step of an earlier edit (the first CLIP load) could finish last and show stale counts.
     triggers = [run.click, text.submit, text.change, key.change, show_ids.change]
-    event = gr.on(triggers, tokenize_text, [text, key], payload, api_name="tokenize", trigger_mode="always_last", **LIGHT_WORK)
-    event = event.success(show_tokens, [text, key, show_ids], [stats_md, chips, ids_box], api_name="tokens_view", **LIGHT_WORK)
-    event = event.success(compare_tokenizers, [text], compare, api_name="tokens_compare", **LIGHT_WORK)
-    event.success(what_is_lost, [text, key], [loss_md, loss_html], api_name="tokens_round_trip", **LIGHT_WORK)
+    event = gr.on(triggers, tokenize_text, [text, key], payload, api_name="tokenize", trigger_mode="always_last", **TOKENS_WORK)
+    event = event.success(show_tokens, [text, key, show_ids], [stats_md, chips, ids_box], api_name="tokens_view", **TOKENS_WORK)
+    event = event.success(compare_tokenizers, [text], compare, api_name="tokens_compare", **TOKENS_WORK)
+    event.success(what_is_lost, [text, key], [loss_md, loss_html], api_name="tokens_round_trip", **TOKENS_WORK)
 
     gr.on(
         [chat_run.click, system.submit, user.submit, assistant.submit, chat_key.change],

@@ -53,12 +53,12 @@ class TokenizedText:
         return len(self.ids)
 
     def payload(self) -> dict:
-        """Exactly the `tokenize` API's JSON shape."""
+        """Exactly the `tokenize` API's JSON shape (each (start, end) pair becomes a JSON array)."""
         return {
             "tokenizer": self.tokenizer,
-            "ids": list(self.ids),
-            "tokens": list(self.tokens),
-            "offsets": [[s, e] for s, e in self.offsets],
+            "ids": self.ids,
+            "tokens": self.tokens,
+            "offsets": self.offsets,
             "n_chars": len(self.text),
             "n_tokens": len(self.ids),
         }
@@ -120,7 +120,7 @@ def _encode_hf(tok: Any, text: str) -> tuple[list[int], list[str], list[tuple[in
     backend = _plain_backend(tok)
     if backend is not None:
         enc = backend.encode(text, add_special_tokens=False)
-        return enc.ids, enc.tokens, [tuple(o) for o in enc.offsets]
+        return enc.ids, enc.tokens, enc.offsets  # offsets: a list of (start, end) tuples
     # A slow (pure Python) tokenizer: ids from its own call; offsets only if it can give them.
     enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
     ids = list(enc["input_ids"])
@@ -157,30 +157,42 @@ def _plain_backend(tok: Any) -> Any:
 def _encode_clip(tok: Any, text: str) -> tuple[list[int], list[str], list[tuple[int, int]]]:
     """open_clip's `SimpleTokenizer.encode`, step by step, keeping where each piece came from."""
     cleaned = tok.clean_fn(text)
-    words = _word_shifts(text, cleaned)
-    spans = align_cleaned(text, cleaned) if words is None else None
-    word_starts, word_shifts = words if words is not None else ([0], [0])
+    words = _word_map(text, cleaned)
+    if words is None:  # the cleaning split or joined words: align character by character
+        words = ([0], [align_cleaned(text, cleaned)])
+    word_starts, word_maps = words
     byte_encoder, encoder, bpe = tok.byte_encoder, tok.encoder, tok.bpe
     ids: list[int] = []
     tokens: list[str] = []
     offsets: list[tuple[int, int]] = []
     k, n_words = 0, len(word_starts)
+    next_start = word_starts[1] if n_words > 1 else len(cleaned) + 1
     for match in tok.pat.finditer(cleaned):  # encode() uses re.findall with the same pattern
-        word = match.group()
         at, end = match.span()
+        word = match.group()
         raw = word.encode("utf-8")
-        pieces = bpe("".join(byte_encoder[b] for b in raw)).split(" ")
-        tokens.extend(pieces)
-        ids.extend(encoder[p] for p in pieces)
-        if spans is None:
-            # A match never crosses whitespace, so it sits inside one input word, moved left.
+        pieces = bpe("".join([byte_encoder[b] for b in raw])).split(" ")
+        tokens += pieces
+        ids += [encoder[p] for p in pieces]
+        # A match never crosses whitespace, so it lies inside one word of the cleaned text.
+        if at >= next_start:
             while k + 1 < n_words and word_starts[k + 1] <= at:
                 k += 1
-            shift = word_shifts[k]
+            next_start = word_starts[k + 1] if k + 1 < n_words else len(cleaned) + 1
+        shift = word_maps[k]
+        ascii_word = len(raw) == len(word)
+        if isinstance(shift, int):
             if len(pieces) == 1:
                 offsets.append((at + shift, end + shift))
                 continue
-        if len(raw) == len(word):  # ASCII: byte i is character i
+            if ascii_word:  # one character per byte: the pieces tile the word
+                pos = at + shift
+                for piece in pieces:
+                    n = len(piece) - 4 if piece.endswith("</w>") else len(piece)
+                    offsets.append((pos, pos + n))
+                    pos += n
+                continue
+        if ascii_word:
             char_of_byte = range(len(word))
         else:  # which character of `word` holds each byte
             char_of_byte = [ci for ci, ch in enumerate(word) for _ in range(len(ch.encode("utf-8")))]
@@ -189,11 +201,11 @@ def _encode_clip(tok: Any, text: str) -> tuple[list[int], list[str], list[tuple[
             n_bytes = len(piece) - 4 if piece.endswith("</w>") else len(piece)  # one symbol per byte
             first = at + char_of_byte[byte_pos]
             last = at + char_of_byte[byte_pos + n_bytes - 1]
-            if spans is None:
+            if isinstance(shift, int):
                 offsets.append((first + shift, last + 1 + shift))
             else:  # spans never go backwards, so the first and last character bound the piece
-                start = spans[first][0]
-                offsets.append((start, max(start, spans[last][1])))
+                start = shift[first - word_starts[k]][0]
+                offsets.append((start, max(start, shift[last - word_starts[k]][1])))
             byte_pos += n_bytes
     return ids, tokens, offsets
 
@@ -201,20 +213,25 @@ def _encode_clip(tok: Any, text: str) -> tuple[list[int], list[str], list[tuple[
 _WORD = re.compile(r"\S+")
 
 
-def _word_shifts(original: str, cleaned: str) -> tuple[list[int], list[int]] | None:
-    """The common case: the cleaning only collapsed whitespace and lower-cased, so each cleaned
-    word is its input word moved left. Returns (where each cleaned word starts, how far it moved
-    left), or None when ftfy / HTML unescaping changed something (or lower-casing changed a
-    word's length, as 'İ' -> 'i̇' does)."""
-    words = [(m.start(), m.group().lower(), m.end() - m.start()) for m in _WORD.finditer(original)]
-    if any(len(low) != n for _, low, n in words) or " ".join(low for _, low, _ in words) != cleaned:
+def _word_map(original: str, cleaned: str) -> tuple[list[int], list[int | list[tuple[int, int]]]] | None:
+    """Pair the input's words with the cleaned text's words (the cleaning joins them with single
+    spaces). Returns where each cleaned word starts and, per word, either how far it moved left
+    (the common case: it was only lower-cased) or, where ftfy / HTML unescaping / lower-casing
+    changed its characters, each character's span from `_align_block`. None when the cleaning
+    split or joined words ('a&nbsp;b' becomes two), so the counts differ."""
+    originals = [(m.start(), m.group()) for m in _WORD.finditer(original)]
+    cleans = cleaned.split(" ") if cleaned else []
+    if len(originals) != len(cleans):
         return None
-    starts, shifts, at = [], [], 0
-    for s, low, _ in words:
+    starts: list[int] = []
+    maps: list[int | list[tuple[int, int]]] = []
+    at = 0
+    for (s, word), clean in zip(originals, cleans):
+        low = word.lower()
+        maps.append(s - at if low == clean and len(low) == len(word) else _align_block(word, clean, s))
         starts.append(at)
-        shifts.append(s - at)
-        at += len(low) + 1
-    return starts, shifts
+        at += len(clean) + 1
+    return starts, maps
 
 
 def align_cleaned(original: str, cleaned: str) -> list[tuple[int, int]]:

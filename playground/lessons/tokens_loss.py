@@ -67,8 +67,10 @@ def classify(original: str, piece: str) -> str | None:
     low = original.lower()
     if piece == low:
         return "lower-cased"
-    if piece == strip_accents(low) or piece == strip_accents(original):
+    if piece == strip_accents(original):
         return "accents dropped"
+    if piece == strip_accents(low):
+        return "lower-cased and accents dropped"
     return "rewritten"
 
 
@@ -110,9 +112,10 @@ def summary_markdown(rt: RoundTrip, family: str) -> str:
         "unknown": "tokens are `[UNK]` (the tokenizer has no piece for this; the text is gone)",
         "lower-cased": "tokens were lower-cased",
         "accents dropped": "tokens lost their accents",
+        "lower-cased and accents dropped": "tokens were lower-cased and lost their accents",
         "rewritten": "tokens were rewritten by the tokenizer's clean-up (quotes, widths, ligatures, ...)",
     }
-    for category in ("unknown", "lower-cased", "accents dropped", "rewritten"):
+    for category in labels:
         n = rt.changes.get(category, 0)
         if n:
             shown = ", ".join(f"`{_md(a)}` → `{_md(b)}`" for a, b in rt.examples.get(category, []))
