@@ -20,7 +20,7 @@ _HUES = (210, 30, 130, 280, 0, 180, 55, 320)
 
 STYLE = (
     "<style>"
-    ".tc-chips{line-height:2.2;font-family:var(--font-mono,monospace);font-size:1.05em}"
+    ".tc-chips{line-height:2.2;font-family:var(--font-mono,monospace);font-size:1.05em;max-height:30em;overflow-y:auto}"
     ".tc-chip{display:inline-block;margin:1px 1px;padding:0 3px;border-radius:4px;white-space:pre;"
     "border:1px solid transparent;vertical-align:top;line-height:1.5}"
     + "".join(
