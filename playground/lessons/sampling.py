@@ -191,9 +191,9 @@ def build_tab(hub: ModelHub) -> None:
         gen_btn = gr.Button("Generate (streamed)")
     examples = gr.Examples(
         examples=[
-            ["The best thing about rainy days is", False, 0.0, 0, 1.0, 0.0, 1.0, 80, 0],
-            ["The best thing about rainy days is", False, 1.5, 0, 1.0, 0.0, 1.0, 80, 0],
-            ["The best thing about rainy days is", False, 0.0, 0, 1.0, 0.0, 1.3, 80, 0],
+            ["I like cats because", False, 0.0, 0, 1.0, 0.0, 1.0, 60, 0],
+            ["I like cats because", False, 1.5, 0, 1.0, 0.0, 1.0, 60, 0],
+            ["I like cats because", False, 0.0, 0, 1.0, 0.0, 1.3, 60, 0],
             ["My favourite fruit is", False, 1.0, 0, 0.3, 0.0, 1.0, 30, 0],
             ["My favourite fruit is", False, 1.0, 0, 1.0, 0.2, 1.0, 30, 0],
             ["Write a short poem about the sea.", True, 0.7, 0, 0.9, 0.0, 1.0, 60, 0],
