@@ -177,6 +177,22 @@ def test_neighbours_clamped_below_corpus_size():
     assert nn == 24 and "lowered" in notices[0]
 
 
+def test_corpus_sources(tmp_path, docs_labels):
+    from playground.lessons.topics import load_corpus
+
+    docs, labels = docs_labels
+    path = tmp_path / "mine.csv"
+    path.write_text("text,subject\n" + "\n".join(f'"{d}",{lab}' for d, lab in zip(docs, labels)), encoding="utf-8")
+    corpus, _ = load_corpus("Upload a file", 50, str(path), "text", "subject", None)
+    assert corpus.texts == docs[:50] and corpus.labels == labels[:50]
+    corpus, notices = load_corpus("Paste text (one document per line)", 30, None, None, None, "\n\n".join(docs))
+    assert corpus.texts == docs[:30] and corpus.labels is None and "first 30" in notices[0]
+    corpus, _ = load_corpus("Labelled subjects (built-in)", 40, None, None, None, None)
+    assert len(corpus.texts) == len(corpus.labels) == 40
+    with pytest.raises(UserInputError, match="Upload"):
+        load_corpus("Upload a file", 50, None, None, None, None)
+
+
 def test_downloads_are_safetensors_and_load_back(fit, encoder, tmp_path):
     from bertopic import BERTopic
 
@@ -229,8 +245,7 @@ def test_topics_tab_in_browser(page, docs_labels):
     pg.get_by_label("Paste text (one document per line)").check()
     pg.get_by_label("Documents, one per line").fill("\n".join(docs_labels[0]))
     pg.get_by_role("button", name="Find topics").click()
-    pg.get_by_text("Describe").first.wait_for(timeout=120_000)
-    pg.get_by_text("now: c-TF-IDF").first.wait_for(timeout=30_000)
+    pg.get_by_text("now: c-TF-IDF").first.wait_for(timeout=180_000)
     page.screenshot("topics-fitted")
     pg.get_by_label("MMR", exact=True).check()
     pg.get_by_text("now: MMR").first.wait_for(timeout=60_000)

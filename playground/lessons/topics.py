@@ -127,11 +127,13 @@ def stage_report(fit: P.TopicFit, facts: dict, rep_label: str, n_dims: int) -> s
         found += f", merged into **{len(set(fit.topics.tolist()) - {-1})}** (number of topics = {s.nr_topics})"
     return "\n".join([
         f"1. **Embed** {len(fit.docs):,} documents with all-MiniLM-L6-v2 ({n_dims} numbers each): "
-        f"{facts['embed_s']:.1f} s, {facts['embedded_new']:,} new, the rest from the cache.",
+        + ("not run again (same documents)." if facts.get("represent_only") else
+           f"{facts['embed_s']:.1f} s, {facts['embedded_new']:,} new, the rest from the cache."),
         f"2. **Reduce** with UMAP to {s.n_components} dimensions ({s.n_neighbors} neighbours, seed {s.seed}): {umap}.",
         f"3. **Cluster** with HDBSCAN (minimum size {s.min_cluster_size}): {found}; "
         f"**{fit.outliers:,}** documents are noise (topic -1): {cluster} with c-TF-IDF.",
-        f"4. **Describe** with {rep_label}: {fit.seconds.get('represent', 0.0):.2f} s."
+        f"4. **Describe** with {rep_label}: "
+        + (f"{fit.seconds['represent']:.2f} s." if "represent" in fit.seconds else "done with the clusters in stage 3.")
         + (" (Only this stage ran: the clusters above are the same.)" if facts["fit_cached"] else ""),
         f"\nTotal {facts['total_s']:.1f} s.",
     ] + (["\n**HDBSCAN found no cluster: every document is noise.** Lower the minimum cluster size, or give "
@@ -216,6 +218,11 @@ def topic_choices(fit: P.TopicFit) -> list[tuple[str, int]]:
     return [(f"{topic_name(t, fit.words.get(t, []))} ({sizes.get(t, 0)})", t) for t in sorted(sizes)]
 
 
+def knobs(*values) -> tuple:
+    """The inputs of a fit as they were set (long pasted text by its hash), to tell a representation-only change."""
+    return tuple(P.corpus_key([v]) if isinstance(v, str) and len(v) > 200 else v for v in values)
+
+
 def render(fit: P.TopicFit, facts: dict, label: str, labels: list[str] | None, notices: list[str], last: dict | None,
            progress=None) -> tuple:
     """Every output of the tab for a fitted, described model (the state last: the previous run's keywords)."""
@@ -236,7 +243,7 @@ def render(fit: P.TopicFit, facts: dict, label: str, labels: list[str] | None, n
     csv_path, zip_path = write_downloads(fit, label)
     new_state = {"fit": (fit.key, fit.settings), "label": label, "words": dict(fit.words), "labels": labels,
                  "notices": notices}
-    return (
+    return [
         stage_report(fit, facts, label, fit.embeddings.shape[1]) + f"\n\n*Map:* {where}" + notes,
         label_report(fit, labels),
         fig,
@@ -251,7 +258,7 @@ def render(fit: P.TopicFit, facts: dict, label: str, labels: list[str] | None, n
         zip_path,
         {**P.topics_json(fit), "seconds": round(facts["total_s"], 3)},
         new_state,
-    )
+    ]
 
 
 # --- the tab ------------------------------------------------------------------------------------
@@ -306,9 +313,10 @@ def build_tab(hub: ModelHub) -> None:
     metrics = gr.Markdown()
     with gr.Row():
         doc_map = gr.Plot(label="Documents, coloured by topic", scale=3)
-        table = gr.Dataframe(headers=["topic", "size", "top words"], label="Topics", interactive=False, wrap=True, scale=2)
+        table = gr.Dataframe(headers=["topic", "size", "top words"], label="Topics", interactive=False, wrap=True, scale=2,
+                             column_widths=["12%", "12%", "76%"])
     compare = gr.Dataframe(headers=["topic", "before", "now"], label="Keywords before and after the representation change",
-                           interactive=False, wrap=True)
+                           interactive=False, wrap=True, column_widths=["8%", "46%", "46%"])
     bars = gr.Plot(label="c-TF-IDF words per topic")
     with gr.Row():
         distance_map = gr.Plot(label="Intertopic distance map (BERTopic)")
@@ -339,13 +347,19 @@ def build_tab(hub: ModelHub) -> None:
         nn, more = P.check_corpus(corpus.texts, mcs, nn)
         settings = P.TopicSettings(nn, nc, mcs, nt or None, sd)
         fit, facts = run_pipeline(hub, corpus.texts, settings, rep, div, progress)
-        return render(fit, facts, rep_label(rep, div), corpus.labels, notices + more, last, progress)
+        out = render(fit, facts, rep_label(rep, div), corpus.labels, notices + more, last, progress)
+        out[-1]["knobs"] = knobs(source, limit, upload, text_col, label_col, pasted, n_neighbors, n_components,
+                                 min_cluster, nr_topics, seed)
+        return out
 
     @friendly
-    def change_representation(representation, diversity, last, progress=gr.Progress()):
+    def change_representation(source, limit, upload, text_col, label_col, pasted, n_neighbors, n_components,
+                              min_cluster, nr_topics, representation, diversity, seed, last, progress=gr.Progress()):
         """Re-describe the last fitted clusters: no embedding, no UMAP, no HDBSCAN."""
-        if last is None:  # nothing fitted yet: wait for the button
-            return [gr.skip()] * len(outputs)
+        now = knobs(source, limit, upload, text_col, label_col, pasted, n_neighbors, n_components, min_cluster,
+                    nr_topics, seed)
+        if last is None or last.get("knobs") != now:  # nothing fitted yet, or other knobs moved too (an example):
+            return [gr.skip()] * len(outputs)  # the button (or the example's own run) fits those
         fit = P.FIT_CACHE.get(last["fit"])
         if fit is None:
             raise UserInputError("That topic model is no longer in memory; click Find topics again.")
@@ -354,8 +368,11 @@ def build_tab(hub: ModelHub) -> None:
         start = time.perf_counter()
         progress(0.2, desc=f"describing topics with {rep}")
         P.represent(fit, rep, div)
-        facts = {"embed_s": 0.0, "embedded_new": 0, "fit_cached": True, "total_s": time.perf_counter() - start}
-        return render(fit, facts, rep_label(rep, div), last["labels"], last["notices"], last, progress)
+        facts = {"embed_s": 0.0, "embedded_new": 0, "fit_cached": True, "represent_only": True,
+                 "total_s": time.perf_counter() - start}
+        out = render(fit, facts, rep_label(rep, div), last["labels"], last["notices"], last, progress)
+        out[-1]["knobs"] = now
+        return out
 
     inputs = [source, limit, upload, text_col, label_col, pasted, n_neighbors, n_components, min_cluster, nr_topics,
               representation, diversity, seed, state]
@@ -385,10 +402,11 @@ def build_tab(hub: ModelHub) -> None:
         label_guess = next((c for c in ("label", "labels", "category", "class", "topic") if c in cols), NO_LABELS)
         return gr.Dropdown(choices=cols, value=guess), gr.Dropdown(choices=[NO_LABELS] + cols, value=label_guess)
 
-    run.click(find_topics, inputs, outputs, api_name="topics_explore", **MODEL_WORK)
-    examples.load_input_event.then(find_topics, inputs, outputs, api_name="topics_example_run", **MODEL_WORK)
-    gr.on([representation.change, diversity.release], change_representation, [representation, diversity, state], outputs,
-          api_name="topics_represent", trigger_mode="always_last", **MODEL_WORK)
+    run.click(find_topics, inputs, outputs, api_name="topics_explore", show_progress_on=stages, **MODEL_WORK)
+    examples.load_input_event.then(find_topics, inputs, outputs, api_name="topics_example_run",
+                                   show_progress_on=stages, **MODEL_WORK)
+    gr.on([representation.change, diversity.release], change_representation, inputs, outputs,
+          api_name="topics_represent", trigger_mode="always_last", show_progress_on=stages, **MODEL_WORK)
     topic_pick.change(show_topic, [state, topic_pick], topic_docs, api_name="topics_docs", **LIGHT_WORK)
     source.change(on_source, source, [upload_row, pasted], api_name="topics_source", **LIGHT_WORK)
     upload.change(on_upload, upload, [text_col, label_col], api_name="topics_upload_columns", **LIGHT_WORK)
@@ -396,6 +414,12 @@ def build_tab(hub: ModelHub) -> None:
     # The issue's JSON endpoint, with exactly its inputs and shape.
     @friendly
     def topics(docs: str, min_cluster_size: int, n_neighbors: int, representation: str, seed: int) -> dict:
+        """BERTopic on documents given one per line (UMAP to 5 dimensions, MMR diversity 0.3).
+
+        representation: "c-TF-IDF", "MMR" or "KeyBERTInspired". Returns {"topics": [{"id", "count",
+        "words"}], "assignments": one topic id per document (-1 = noise), "outliers": how many are
+        noise, "seconds"}. The same seed gives the same topics.
+        """
         return topics_result(hub, docs, min_cluster_size, n_neighbors, representation, seed)
 
     gr.api(topics, api_name="topics", **MODEL_WORK)

@@ -262,20 +262,16 @@ def make_vectorizer():
     return CountVectorizer(stop_words="english")
 
 
-class FunctionEmbedder:
-    """Adapts any `texts -> embeddings` function (the lesson passes the cached hub encoder) to BERTopic.
+def function_embedder(encode: Callable[[list[str]], np.ndarray]):
+    """A BERTopic embedding backend around any `texts -> embeddings` function (the lesson passes the
+    hub's encoder through the embedding cache). MMR and KeyBERTInspired embed words and documents with it."""
+    from bertopic.backend import BaseEmbedder
 
-    MMR and KeyBERTInspired embed candidate words and representative documents through it.
-    """
+    class FunctionEmbedder(BaseEmbedder):
+        def embed(self, documents, verbose: bool = False) -> np.ndarray:
+            return np.asarray(encode(list(documents)))
 
-    def __new__(cls, encode: Callable[[list[str]], np.ndarray]):
-        from bertopic.backend import BaseEmbedder
-
-        class _Embedder(BaseEmbedder):
-            def embed(self, documents, verbose: bool = False) -> np.ndarray:
-                return np.asarray(encode(list(documents)))
-
-        return _Embedder()
+    return FunctionEmbedder()
 
 
 def fit_topics(docs: list[str], embeddings: np.ndarray, settings: TopicSettings,
@@ -299,7 +295,7 @@ def fit_topics(docs: list[str], embeddings: np.ndarray, settings: TopicSettings,
         progress(0.5, "reducing with UMAP")
         reducer = CachedUMAP(key, settings.n_neighbors, settings.n_components, settings.seed, on_done=umap_done)
         model = BERTopic(
-            embedding_model=FunctionEmbedder(encode),
+            embedding_model=function_embedder(encode),
             umap_model=reducer,
             hdbscan_model=HDBSCAN(min_cluster_size=settings.min_cluster_size, metric="euclidean",
                                   cluster_selection_method="eom", prediction_data=True),
