@@ -1,12 +1,525 @@
-"""Grounding lesson: watch a model hallucinate, then ground it with retrieval and check its claims."""
+"""Grounding lesson: watch a model hallucinate, then ground it with retrieval and check its claims.
+
+The learner asks about Quillmere, an island invented for this project, so no model can know it.
+SmolLM2-135M answers twice: closed book (it answers fluently anyway: it invents), and grounded
+on the top-k passages retrieved from the knowledge base, numbered so it can cite them. Every
+answer token is coloured by the model's own probability; a support checker marks each sentence
+supported or not by the passages; below a retrieval-score threshold the grounded side abstains;
+several sampled answers show how much the model agrees with itself; and an evaluation panel
+runs the built-in questions both ways and reports the accuracies and support rates, live.
+
+Retrieval is in `grounding_retrieval.py`, prompting and the decoding loop with token
+probabilities in `grounding_answer.py`, the support checker in `grounding_support.py`, the
+scoring rule in `grounding_eval.py`, and the HTML / plotly views in `grounding_view.py`.
+"""
 
 from __future__ import annotations
 
+import itertools
+import time
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from playground.lessons import grounding_answer as ans
+from playground.lessons import grounding_eval as ev
+from playground.lessons import grounding_retrieval as ret
+from playground.lessons import grounding_support as sup
+from playground.lessons import grounding_view as view
 from playground.models import ModelHub
-from playground.ui.lesson import coming_soon
+from playground.ui.errors import UserInputError, check_float, check_int, check_text, friendly
+from playground.ui.lesson import lesson_intro
+from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 
 TITLE = "Grounding"
 
+LM_KEY = "smollm2-135m-instruct"
+ENCODER_KEY = "all-minilm-l6-v2"
+MAX_QUESTION_CHARS = 400
+MAX_NEW_TOKENS = 48  # one or two sentences; the 135M model writes ~10 tokens/s on a small CPU
+EVAL_MAX_NEW_TOKENS = 32  # the evaluation runs 30 answers; gold facts come in the first sentence
+ANSWER_TEMPERATURE = 0.3  # main answers: low, so they are near the model's favourite, and the seed matters
+MAX_K = 8
+DEFAULT_K = 3
+DEFAULT_THRESHOLD = 0.40
+MAX_SEED = 2**31 - 1
+MAX_SAMPLES = 8
+MAX_UPLOAD_BYTES = 1_000_000
+IDK = "I don't know."
+THRESHOLDS = np.round(np.linspace(0, 1, 101), 2)
+
+
+# --- pure-ish functions: text, numbers and the hub in, plain data out -----------------------------
+
+
+def check_question(question: object) -> str:
+    text, _ = check_text(question, max_chars=10**9, what="question")
+    text = text.strip()
+    if len(text) > MAX_QUESTION_CHARS:
+        raise UserInputError(
+            f"The question is {len(text):,} characters long; please keep it under {MAX_QUESTION_CHARS} "
+            "characters: ask one question, and put documents in the knowledge base instead."
+        )
+    return text
+
+
+def check_settings(settings: dict | None) -> tuple[list[str], str]:
+    settings = settings or default_settings()
+    passages = settings.get("passages") or []
+    if not passages:
+        raise UserInputError(_empty_kb_message())
+    mode = settings.get("mode", ret.DEFAULT_MODE)
+    if mode not in ret.MODES:
+        raise UserInputError(f"Retrieval must be one of {', '.join(ret.MODES)}.")
+    return passages, mode
+
+
+def _empty_kb_message() -> str:
+    try:
+        ret.parse_passages("")
+    except ret.KnowledgeBaseError as exc:
+        return str(exc)
+    return "The knowledge base is empty."
+
+
+def default_settings() -> dict:
+    return {"passages": ret.builtin_passages(), "mode": ret.DEFAULT_MODE, "builtin": True}
+
+
+def settings_from(kb_text: str, mode: str) -> dict:
+    """Parse the knowledge-base box; KnowledgeBaseError becomes a message the learner reads."""
+    try:
+        passages = ret.parse_passages(kb_text)
+    except ret.KnowledgeBaseError as exc:
+        raise UserInputError(str(exc)) from None
+    if mode not in ret.MODES:
+        raise UserInputError(f"Retrieval must be one of {', '.join(ret.MODES)}.")
+    return {"passages": passages, "mode": mode, "builtin": passages == ret.builtin_passages()}
+
+
+def _answer(lm, messages: list[dict], *, seed: int, max_new_tokens: int, temperature: float = ANSWER_TEMPERATURE):
+    prompt = ans.prompt_ids(lm.tokenizer, messages)
+    return ans.generate(lm.model, lm.tokenizer, prompt, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)[0]
+
+
+def _sentences(st, text: str, hits: list[ret.Hit], question: str, cite: bool) -> list[dict]:
+    """Support per sentence; `passage` is the knowledge-base line of the checker's best passage."""
+    sents = sup.split_sentences(text)
+    checks = sup.check_support(st, sents, [h.text for h in hits], question)
+    out = []
+    for c in checks:
+        out.append(
+            {
+                "text": c.text,
+                "supported": c.supported,
+                "score": round(c.score, 4),
+                "passage": hits[c.passage].id if c.passage >= 0 else -1,
+                "cosine": c.cosine,
+                "lexical": c.lexical,
+                "missing": c.missing,
+                "numbers_ok": c.numbers_ok,
+                "cited": ans.citations(c.text, len(hits)) if cite else [],
+            }
+        )
+    return out
+
+
+def _tokens(gen: ans.Generation) -> list[dict]:
+    return [{"token": t.token, "prob": t.prob, "entropy": t.entropy} for t in gen.tokens]
+
+
+def ground_full(
+    hub: ModelHub,
+    question: str,
+    k: int,
+    threshold: float,
+    seed: int,
+    passages: list[str],
+    mode: str = ret.DEFAULT_MODE,
+    max_new_tokens: int | None = None,
+) -> dict:
+    """Everything the tab shows for one question (the API returns a subset, see `api_view`)."""
+    question = check_question(question)
+    if not passages:
+        raise UserInputError(_empty_kb_message())
+    max_new_tokens = max_new_tokens or MAX_NEW_TOKENS
+    st = hub.get(ENCODER_KEY).model
+    lm = hub.get(LM_KEY)
+    hits = ret.retrieve(st, passages, question, k, mode)
+    top = hits[0].score if hits else 0.0
+    abstained = top < threshold
+    closed = _answer(lm, ans.closed_book_messages(question), seed=seed, max_new_tokens=max_new_tokens)
+    if abstained:
+        grounded = {"answer": IDK, "tokens": [], "abstained": True, "sentences": [], "finished": True}
+    else:
+        g = _answer(lm, ans.grounded_messages(question, [h.text for h in hits]), seed=seed, max_new_tokens=max_new_tokens)
+        grounded = {
+            "answer": g.text,
+            "tokens": _tokens(g),
+            "abstained": False,
+            "sentences": _sentences(st, g.text, hits, question, cite=True),
+            "finished": g.finished,
+        }
+    return {
+        "question": question,
+        "k": k,
+        "threshold": threshold,
+        "seed": seed,
+        "mode": mode,
+        "top_score": top,
+        "closed_book": {
+            "answer": closed.text,
+            "tokens": _tokens(closed),
+            # the closed-book answer is checked against the same passages: did it say what they say?
+            "sentences": _sentences(st, closed.text, hits, question, cite=False),
+            "finished": closed.finished,
+        },
+        "grounded": grounded,
+        "retrieved": [{"id": h.id, "text": h.text, "score": h.score, "cosine": h.cosine, "bm25": h.bm25} for h in hits],
+    }
+
+
+def api_view(full: dict) -> dict:
+    """Exactly the shape the issue gives for api_name="ground"."""
+    g = full["grounded"]
+    return {
+        "closed_book": {
+            "answer": full["closed_book"]["answer"],
+            "tokens": [{"token": t["token"], "prob": t["prob"]} for t in full["closed_book"]["tokens"]],
+        },
+        "grounded": {
+            "answer": g["answer"],
+            "tokens": [{"token": t["token"], "prob": t["prob"]} for t in g["tokens"]],
+            "abstained": g["abstained"],
+            "sentences": [
+                {"text": s["text"], "supported": s["supported"], "score": s["score"], "passage": s["passage"]}
+                for s in g["sentences"]
+            ],
+        },
+        "retrieved": [{"id": r["id"], "text": r["text"], "score": r["score"]} for r in full["retrieved"]],
+    }
+
+
+def agreement(st, samples: list[str]) -> float:
+    """Mean pairwise cosine of the samples' MiniLM embeddings (1.0 when all are identical)."""
+    texts = [s or "(empty)" for s in samples]
+    if len(texts) < 2:
+        return 1.0
+    vecs = np.stack([ret.embed_query(st, t) for t in texts])
+    sims = [float(vecs[i] @ vecs[j]) for i, j in itertools.combinations(range(len(texts)), 2)]
+    return float(np.mean(sims))
+
+
+def consistency(
+    hub: ModelHub, question: str, n: int, temperature: float, seed: int, k: int, passages: list[str], mode: str
+) -> dict:
+    """n sampled answers, closed book and grounded (whatever the threshold), and their agreement."""
+    question = check_question(question)
+    if not passages:
+        raise UserInputError(_empty_kb_message())
+    st = hub.get(ENCODER_KEY).model
+    lm = hub.get(LM_KEY)
+    hits = ret.retrieve(st, passages, question, k, mode)
+    out = {"question": question, "temperature": temperature, "seed": seed}
+    for key, messages in (
+        ("closed_book", ans.closed_book_messages(question)),
+        ("grounded", ans.grounded_messages(question, [h.text for h in hits])),
+    ):
+        prompt = ans.prompt_ids(lm.tokenizer, messages)
+        gens = ans.generate(lm.model, lm.tokenizer, prompt, max_new_tokens=EVAL_MAX_NEW_TOKENS, temperature=temperature, seed=seed, n=n)
+        samples = [g.text for g in gens]
+        out[key] = {
+            "samples": samples,
+            "agreement": agreement(st, samples),
+            "distinct": len({ev.normalise(s).strip(" .") for s in samples}),
+        }
+    return out
+
+
+def evaluate(hub: ModelHub, passages: list[str], mode: str, k: int, seed: int, progress=None) -> list[ev.EvalRow]:
+    """Every built-in question, closed book and grounded (no abstention: it is applied when scoring)."""
+    if not passages:
+        raise UserInputError(_empty_kb_message())
+    st = hub.get(ENCODER_KEY).model
+    lm = hub.get(LM_KEY)
+    questions = ev.load_questions()
+    rows = []
+    for i, q in enumerate(questions):
+        if progress is not None:
+            progress((i, len(questions)), desc=f"question {i + 1} of {len(questions)}: {q.question}")
+        hits = ret.retrieve(st, passages, q.question, k, mode)
+        closed = _answer(lm, ans.closed_book_messages(q.question), seed=seed, max_new_tokens=EVAL_MAX_NEW_TOKENS)
+        grounded = _answer(lm, ans.grounded_messages(q.question, [h.text for h in hits]), seed=seed, max_new_tokens=EVAL_MAX_NEW_TOKENS)
+        cs = _sentences(st, closed.text, hits, q.question, cite=False)
+        gs = _sentences(st, grounded.text, hits, q.question, cite=True)
+        rows.append(
+            ev.EvalRow(
+                question=q.question,
+                gold=q.gold,
+                closed_answer=closed.text,
+                grounded_answer=grounded.text,
+                top_score=hits[0].score if hits else 0.0,
+                gold_retrieved=None if q.passage is None else any(
+                    h.text == ret.builtin_passages()[q.passage] for h in hits
+                ),
+                closed_supported=sum(s["supported"] for s in cs),
+                closed_sentences=len(cs),
+                grounded_supported=sum(s["supported"] for s in gs),
+                grounded_sentences=len(gs),
+            )
+        )
+    return rows
+
+
+def eval_top_scores(hub: ModelHub, passages: list[str], mode: str) -> list[float]:
+    """The top retrieval score of each built-in question: enough to draw coverage live."""
+    st = hub.get(ENCODER_KEY).model
+    return [ret.retrieve(st, passages, q.question, 1, mode)[0].score for q in ev.load_questions()]
+
+
+def read_upload(path: str | None) -> str:
+    if not path:
+        raise UserInputError("No file was uploaded.")
+    p = Path(path)
+    if p.stat().st_size > MAX_UPLOAD_BYTES:
+        raise UserInputError(f"The file is {p.stat().st_size:,} bytes; upload a .txt file under {MAX_UPLOAD_BYTES:,} bytes.")
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserInputError("The file is not UTF-8 text. Upload a plain .txt file, one passage per line.") from None
+    if not text.strip():
+        raise UserInputError("The uploaded file is empty. Upload a .txt file with one passage per line.")
+    try:
+        ret.parse_passages(text)
+    except ret.KnowledgeBaseError as exc:
+        raise UserInputError(str(exc)) from None
+    return text
+
+
+# --- the tab --------------------------------------------------------------------------------------
+
+EXAMPLES = [
+    ["What is the capital of Quillmere?"],
+    ["Who is the Harbourwarden of Quillmere today?"],
+    ["How tall is Mount Corvel?"],
+    ["Who designed the flag of Quillmere?"],
+    ["Who won the 1998 World Cup?"],
+]
+
 
 def build_tab(hub: ModelHub) -> None:
-    coming_soon(TITLE, "watch a model hallucinate, then ground it with retrieval and check its claims.")
+    lesson_intro(
+        "A language model answers fluently whether or not it knows. Quillmere is an island invented "
+        "for this course, so SmolLM2 cannot know anything about it: closed book, it invents. Retrieval "
+        "puts the facts into the prompt, and a checker measures which sentences the sources support.",
+        [
+            "The closed-book answer is confident-sounding and wrong; the token colours show where the "
+            "model was unsure (often exactly the invented name or number).",
+            "The grounded answer copies from the passages; the support checker, not the model's "
+            "citations, says which sentences stand on them.",
+            "Below the abstain threshold the grounded side says it does not know instead of guessing.",
+        ],
+        [
+            "Ask about the Harbourwarden with retrieval set to dense (Knowledge base panel): the right passage "
+            "is missed, and hybrid (with BM25) finds it.",
+            "Ask who won the 1998 World Cup: nothing in the knowledge base is close, so the grounded side abstains "
+            "(and the closed-book side may well know: this is about sources, not intelligence).",
+            "Change the seed and ask again: the closed-book answer changes, the grounded one barely does. "
+            "Sample several answers to measure it.",
+            "Edit a passage (say, change the capital) and ask again: the grounded answer follows the sources.",
+        ],
+    )
+    settings = gr.State(default_settings())
+    full_state = gr.State(None)
+    eval_state = gr.State(None)
+    scores_state = gr.State(None)
+
+    with gr.Row():
+        with gr.Column(scale=3):
+            question = gr.Textbox(label="Question", value="What is the capital of Quillmere?", lines=2, max_lines=4)
+            gr.Examples(EXAMPLES, inputs=[question], label="One-click questions")
+        with gr.Column(scale=2):
+            k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Passages to retrieve (k)")
+            threshold = gr.Slider(0, 1, value=DEFAULT_THRESHOLD, step=0.01, label="Abstain below this retrieval score")
+            seed = gr.Number(value=0, precision=0, label=f"Seed (answers are sampled at temperature {ANSWER_TEMPERATURE})")
+            ask = gr.Button("Ask both ways", variant="primary")
+    with gr.Row():
+        closed_html = gr.HTML(label="Closed book")
+        grounded_html = gr.HTML(label="Grounded")
+    passages_html = gr.HTML()
+    gr.HTML(view.LEGEND)
+    with gr.Accordion("Raw result (what the ground API returns)", open=False):
+        api_json = gr.JSON(label="ground")
+
+    with gr.Accordion("Knowledge base", open=False):
+        gr.Markdown(
+            "One passage per line. The built-in base is fifty facts about Quillmere, written for this course. "
+            "**Dense** retrieval ranks passages by the cosine of MiniLM sentence embeddings; **hybrid** adds BM25 "
+            "word matching: score = ½ cosine + ½ min(1, BM25 / the BM25 a passage holding every question word once "
+            "would get). Both scores are absolute, so one abstain threshold works for either."
+        )
+        mode = gr.Radio(list(ret.MODES), value=ret.DEFAULT_MODE, label="Retrieval")
+        kb_text = gr.Textbox(value=ret.builtin_text(), lines=10, max_lines=20, label="Passages")
+        with gr.Row():
+            upload = gr.File(label="Upload a .txt file (one passage per line)", file_types=[".txt"], type="filepath")
+            restore = gr.Button("Restore the built-in knowledge base")
+
+    gr.Markdown("### Self-consistency: does the model agree with itself?")
+    with gr.Row():
+        n_samples = gr.Slider(2, MAX_SAMPLES, value=5, step=1, label="Answers to sample")
+        temperature = gr.Slider(0.1, 1.5, value=1.0, step=0.1, label="Temperature")
+        sample_btn = gr.Button("Sample answers")
+    consistency_html = gr.HTML()
+    consistency_json = gr.JSON(visible=False)
+
+    gr.Markdown(
+        "### Evaluation: the built-in questions, both ways\n"
+        "Twelve questions the knowledge base answers and three it does not. An answer is **correct** when it contains "
+        "the gold fact (case-insensitive, whole words, '1,412' = '1412'); for the three unanswerable ones, the right "
+        "answer is to abstain or say so. Accuracy and support are computed live (about a minute or two on a CPU). "
+        "Moving the abstain slider rescores the stored answers without running the model again."
+    )
+    eval_btn = gr.Button("Run the evaluation")
+    eval_html = gr.HTML()
+    tradeoff_plot = gr.Plot(label="Abstain trade-off")
+    eval_table = gr.Dataframe(
+        headers=["question", "gold", "closed book", "grounded", "top score"], wrap=True, interactive=False, visible=False
+    )
+
+    # --- handlers ---------------------------------------------------------------------------------
+
+    @friendly
+    def sync_settings(kb: str, m: str) -> dict:
+        return settings_from(kb, m)
+
+    @friendly
+    def ground(q: str, kk: float, thr: float, sd: float, st: dict, progress=gr.Progress()):
+        kk = check_int(kk, low=1, high=MAX_K, what="k")
+        thr = check_float(thr, low=0.0, high=1.0, what="The abstain threshold")
+        sd = check_int(sd, low=0, high=MAX_SEED, what="The seed")
+        passages, m = check_settings(st)
+        progress(0.1, desc="retrieving and answering")
+        full = ground_full(hub, q, kk, thr, sd, passages, m)
+        return api_view(full), full
+
+    @friendly
+    def render(full: dict | None):
+        if not full:
+            return "", "", ""
+        retrieved = full["retrieved"]
+        closed = view.answer_card(
+            "Closed book", full["closed_book"], retrieved,
+            "The question alone. Its sentences are checked against the same passages.",
+        )
+        g = full["grounded"]
+        note = f"The question plus the top {full['k']} passages, numbered for citation ({full['mode']} retrieval)."
+        if g["abstained"]:
+            note += (
+                f" <b>Abstained:</b> the best passage scored {full['top_score']:.2f}, below the threshold "
+                f"{full['threshold']:.2f}, so the model was not asked."
+            )
+        return closed, view.answer_card("Grounded", g, retrieved, note), view.passages_html(retrieved, full["mode"], full["threshold"])
+
+    @friendly
+    def top_scores(st: dict):
+        passages, m = check_settings(st)
+        return eval_top_scores(hub, passages, m)
+
+    @friendly
+    def redraw(thr: float, scores: list[float] | None, rows_state: dict | None, full: dict | None):
+        thr = check_float(thr, low=0.0, high=1.0, what="The abstain threshold")
+        return _tradeoff(thr, scores, rows_state, full), _eval_view(rows_state, thr)
+
+    @friendly
+    def sample(q: str, n: float, t: float, sd: float, kk: float, st: dict):
+        n = check_int(n, low=2, high=MAX_SAMPLES, what="The number of answers")
+        t = check_float(t, low=0.0, high=2.0, what="The temperature", low_open=True)
+        sd = check_int(sd, low=0, high=MAX_SEED, what="The seed")
+        kk = check_int(kk, low=1, high=MAX_K, what="k")
+        passages, m = check_settings(st)
+        result = consistency(hub, q, n, t, sd, kk, passages, m)
+        return result, view.consistency_html(result)
+
+    @friendly
+    def run_eval(kk: float, sd: float, thr: float, st: dict, progress=gr.Progress()):
+        kk = check_int(kk, low=1, high=MAX_K, what="k")
+        sd = check_int(sd, low=0, high=MAX_SEED, what="The seed")
+        thr = check_float(thr, low=0.0, high=1.0, what="The abstain threshold")
+        passages, m = check_settings(st)
+        start = time.perf_counter()
+        rows = evaluate(hub, passages, m, kk, sd, progress)
+        label = (
+            f"Evaluation run at {time.strftime('%H:%M:%S')}: k={kk}, {m} retrieval, seed {sd}, "
+            f"{time.perf_counter() - start:.0f} s"
+            + ("" if st.get("builtin", True) else "; the knowledge base was edited, and the gold answers were written for the built-in one")
+        )
+        rows_state = {"rows": [r.__dict__ for r in rows], "label": label}
+        scores = [r.top_score for r in rows]
+        html_out, table = _eval_view(rows_state, thr)
+        return rows_state, scores, html_out, table, _tradeoff(thr, scores, rows_state, None)
+
+    @friendly
+    def load_file(path: str | None):
+        return read_upload(path)
+
+    @friendly
+    def restore_kb():
+        return ret.builtin_text(), ret.DEFAULT_MODE
+
+    # --- wiring -------------------------------------------------------------------------------------
+
+    ask_event = ask.click(sync_settings, [kb_text, mode], [settings], api_name="grounding_settings", **LIGHT_WORK)
+    ask_event = ask_event.success(ground, [question, k, threshold, seed, settings], [api_json, full_state], api_name="ground", **MODEL_WORK)
+    ask_event = ask_event.success(render, [full_state], [closed_html, grounded_html, passages_html], api_name="grounding_render", **LIGHT_WORK)
+    ask_event = ask_event.success(top_scores, [settings], [scores_state], api_name="grounding_top_scores", **MODEL_WORK)
+    ask_event.success(redraw, [threshold, scores_state, eval_state, full_state], [tradeoff_plot, eval_html], api_name="grounding_tradeoff", **LIGHT_WORK)
+    threshold.release(
+        redraw, [threshold, scores_state, eval_state, full_state], [tradeoff_plot, eval_html], api_name="grounding_threshold", **LIGHT_WORK
+    )
+    sample_event = sample_btn.click(sync_settings, [kb_text, mode], [settings], api_name="grounding_settings_sample", **LIGHT_WORK)
+    sample_event.success(
+        sample, [question, n_samples, temperature, seed, k, settings], [consistency_json, consistency_html], api_name="consistency", **MODEL_WORK
+    )
+    eval_event = eval_btn.click(sync_settings, [kb_text, mode], [settings], api_name="grounding_settings_eval", **LIGHT_WORK)
+    eval_event.success(
+        run_eval, [k, seed, threshold, settings], [eval_state, scores_state, eval_html, eval_table, tradeoff_plot],
+        api_name="grounding_eval", **MODEL_WORK,
+    )
+    upload.upload(load_file, [upload], [kb_text], api_name="grounding_upload", **LIGHT_WORK)
+    restore.click(restore_kb, None, [kb_text, mode], api_name="grounding_restore", **LIGHT_WORK)
+
+
+def _eval_view(rows_state: dict | None, thr: float):
+    if not rows_state:
+        return "<i>No evaluation run yet: click 'Run the evaluation'.</i>", gr.Dataframe(visible=False)
+    rows = [ev.EvalRow(**{**r, "gold": tuple(r["gold"])}) for r in rows_state["rows"]]
+    s = ev.summarise(rows, thr)
+    table = [
+        [
+            r.question,
+            ", ".join(r.gold) or "(not in the knowledge base)",
+            f"{'✅' if ev.is_correct(r.closed_answer, r.gold) else '❌'} {r.closed_answer}",
+            (
+                f"{'✅' if ev.is_correct(r.grounded_answer, r.gold, abstained=r.top_score < thr) else '❌'} "
+                + (f"(abstains: {IDK}) would have said: " if r.top_score < thr else "")
+                + r.grounded_answer
+            ),
+            f"{r.top_score:.2f}",
+        ]
+        for r in rows
+    ]
+    return view.eval_summary_html(s, rows_state["label"]), gr.Dataframe(value=table, visible=True)
+
+
+def _tradeoff(thr: float, scores: list[float] | None, rows_state: dict | None, full: dict | None):
+    if not scores:
+        return None
+    accuracy, label = None, ""
+    if rows_state:
+        rows = [ev.EvalRow(**{**r, "gold": tuple(r["gold"])}) for r in rows_state["rows"]]
+        accuracy = ev.tradeoff(rows, THRESHOLDS)["accuracy"]
+        label = "from the last evaluation run"
+    coverage = ev.coverage_curve(scores, THRESHOLDS)
+    q_score = full["top_score"] if full else None
+    return view.tradeoff_figure(list(map(float, THRESHOLDS)), coverage, accuracy, thr, q_score, label)

@@ -1,0 +1,258 @@
+"""Grounding: retrieval finds the gold passages, the support checker flags a planted claim and
+accepts a copied one (at a measured threshold), token probabilities are the model's own
+softmax, the same seed gives the same answers, the API returns the issue's exact shape, and
+bad input (empty question, empty knowledge base, very long question) gets a clear message."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from playground.lessons import grounding as lesson
+from playground.lessons import grounding_answer as ans
+from playground.lessons import grounding_eval as ev
+from playground.lessons import grounding_retrieval as ret
+from playground.lessons import grounding_support as sup
+from playground.ui.errors import UserInputError
+
+KB = ret.builtin_passages()
+
+
+@pytest.fixture(scope="module")
+def st(encoder):
+    return encoder.model
+
+
+# --- knowledge base and retrieval ------------------------------------------------------------------
+
+
+def test_builtin_knowledge_base_and_questions():
+    assert 45 <= len(KB) <= 60
+    qs = ev.load_questions()
+    assert 10 <= sum(bool(q.gold) for q in qs) <= 15
+    for q in qs:
+        if q.passage is not None:  # every gold answer is really in its gold passage
+            assert any(ev.is_correct(KB[q.passage], q.gold) for _ in [0]), q
+
+
+@pytest.mark.parametrize("mode", ["hybrid"])
+def test_retrieval_finds_gold_passage_in_top3(st, mode):
+    qs = [q for q in ev.load_questions() if q.passage is not None]
+    found = [q.passage in [h.id for h in ret.retrieve(st, KB, q.question, 3, mode)] for q in qs]
+    assert sum(found) / len(found) >= 0.9, found
+
+
+def test_dense_scores_are_sentence_transformer_cosines(st):
+    q = "Who wrote the Quillmere anthem?"
+    hits = ret.retrieve(st, KB, q, 5, "dense")
+    p = st.encode(KB, normalize_embeddings=True)
+    qv = st.encode([q], normalize_embeddings=True)[0]
+    ref = p @ qv
+    assert [h.id for h in hits] == list(np.argsort(-ref)[:5])
+    np.testing.assert_allclose([h.score for h in hits], np.sort(ref)[::-1][:5], atol=1e-5)
+
+
+def test_hybrid_uses_rank_bm25_scores(st):
+    from rank_bm25 import BM25Okapi
+
+    q = "Who is the Harbourwarden of Quillmere today?"
+    ref = BM25Okapi([ret.words(p) for p in KB]).get_scores(ret.words(q))
+    hits = ret.retrieve(st, KB, q, 4, "hybrid")
+    for h in hits:
+        assert h.bm25 == pytest.approx(ref[h.id])
+        assert 0 <= h.score <= 1
+    assert hits[0].id == 14  # BM25's exact word "Harbourwarden" finds what the cosine alone misses
+
+
+def test_embedding_cache_reuses_passages(st):
+    ret.embed(st, KB)
+    before = len(ret._cache)
+    edited = KB[:-1] + ["Quillmere has a brand-new passage about lighthouses."]
+    ret.embed(st, edited)
+    assert len(ret._cache) == before + 1
+
+
+@pytest.mark.parametrize("text", ["", "  \n\n  ", None])
+def test_empty_knowledge_base_message(text):
+    with pytest.raises(ret.KnowledgeBaseError, match="knowledge base is empty"):
+        ret.parse_passages(text)
+    with pytest.raises(UserInputError, match="knowledge base is empty"):
+        lesson.settings_from(text, "dense")
+
+
+def test_empty_knowledge_base_in_ground(hub):
+    with pytest.raises(UserInputError, match="knowledge base is empty"):
+        lesson.ground_full(hub, "What is the capital of Quillmere?", 3, 0.4, 0, [])
+
+
+@pytest.mark.parametrize(
+    "question, message",
+    [("", "question is empty"), ("   ", "question is empty"), ("x" * 1000, "1,000 characters long"), (None, "enter some question")],
+)
+def test_question_messages(question, message):
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        lesson.check_question(question)
+
+
+# --- support checker --------------------------------------------------------------------------------
+
+
+def test_support_flags_planted_and_accepts_copied(st):
+    q = "What is the capital of Quillmere?"
+    passages = [h.text for h in ret.retrieve(st, KB, q, 3)]
+    copied = KB[1]
+    planted = "The capital of Quillmere is Lisbon, which was founded in 1147."
+    checks = sup.check_support(st, [copied, planted], passages, q)
+    assert checks[0].supported and passages[checks[0].passage] == copied
+    assert not checks[1].supported
+    assert "lisbon" in checks[1].missing
+
+
+def test_support_rejects_a_wrong_number(st):
+    q = "How tall is Mount Corvel?"
+    passages = [h.text for h in ret.retrieve(st, KB, q, 3)]
+    [c] = sup.check_support(st, ["Mount Corvel rises to 1,512 metres above sea level."], passages, q)
+    assert not c.supported and not c.numbers_ok
+
+
+def test_support_threshold_is_the_measured_one(st):
+    rows = sup.calibration_scores(st, KB, lambda q: [h.text for h in ret.retrieve(st, KB, q, 3)])
+    threshold, accuracy = sup.calibrate(rows)
+    assert accuracy >= 0.9
+    assert sup.balanced_accuracy(rows, sup.SUPPORT_THRESHOLD) == pytest.approx(accuracy)
+    assert abs(threshold - sup.SUPPORT_THRESHOLD) <= 0.05
+
+
+def test_sentence_split_keeps_citations_with_their_sentence():
+    assert sup.split_sentences("Port Anselm is the capital. [1] It is on the east coast [2].") == [
+        "Port Anselm is the capital. [1]",
+        "It is on the east coast [2].",
+    ]
+    assert ans.citations("It is [2] and [9] and [1].", 3) == [2, 1]
+
+
+# --- scoring rule --------------------------------------------------------------------------------------
+
+
+def test_correctness_rule():
+    assert ev.is_correct("The capital is PORT ANSELM.", ("Port Anselm",))
+    assert ev.is_correct("It is 1,412 metres high.", ("1412",))
+    assert not ev.is_correct("It has 170 members.", ("17",))
+    assert not ev.is_correct("Port Anselm", ("Port Anselm",), abstained=True)
+    assert ev.is_correct("I don’t know.", ())
+    assert ev.is_correct("Anything", (), abstained=True)
+    assert not ev.is_correct("The bank is called Quillbank.", ())
+
+
+# --- generation: the model's own probabilities, seeds ---------------------------------------------------
+
+
+def _prompt(lm, question="What is the capital of Quillmere?"):
+    return ans.prompt_ids(lm.tokenizer, ans.closed_book_messages(question))
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.8])
+def test_token_probs_equal_model_softmax(lm, temperature):
+    prompt = _prompt(lm)
+    [g] = ans.generate(lm.model, lm.tokenizer, prompt, max_new_tokens=8, temperature=temperature, seed=5)
+    assert len(g.ids) > 0
+    with torch.no_grad():
+        logits = lm.model(torch.tensor([prompt + g.ids])).logits[0].float()
+    probs = torch.softmax(logits, dim=-1)
+    expected = [float(probs[len(prompt) - 1 + i, t]) for i, t in enumerate(g.ids)]
+    np.testing.assert_allclose([t.prob for t in g.tokens], expected, atol=1e-4)
+    assert "".join(t.token for t in g.tokens).strip() == g.text
+    if temperature == 0.0:  # greedy equals transformers' own greedy search
+        out = lm.model.generate(torch.tensor([prompt]), max_new_tokens=8, do_sample=False)
+        assert out[0, len(prompt):].tolist()[: len(g.ids)] == g.ids
+
+
+def test_same_seed_same_answers(lm):
+    prompt = _prompt(lm, "Who is the Harbourwarden of Quillmere?")
+    run = lambda seed: [g.ids for g in ans.generate(lm.model, lm.tokenizer, prompt, max_new_tokens=6, temperature=1.0, seed=seed, n=3)]  # noqa: E731
+    first = run(11)
+    assert run(11) == first
+    assert any(run(12)[i] != first[i] for i in range(3))  # a different seed draws differently
+
+
+# --- the API, through the launched app --------------------------------------------------------------------
+
+
+@pytest.fixture
+def short_answers(monkeypatch):
+    monkeypatch.setattr(lesson, "MAX_NEW_TOKENS", 12)  # the shape is the point here, not long answers
+
+
+@pytest.mark.app
+def test_api_ground_shape(client, short_answers):
+    out = client.predict("What is the capital of Quillmere?", 3, 0.0, 7, api_name="/ground")
+    assert set(out) == {"closed_book", "grounded", "retrieved"}
+    assert set(out["closed_book"]) == {"answer", "tokens"}
+    assert set(out["grounded"]) == {"answer", "tokens", "abstained", "sentences"}
+    assert out["grounded"]["abstained"] is False
+    assert [set(r) for r in out["retrieved"]] == [{"id", "text", "score"}] * 3
+    assert 1 in [r["id"] for r in out["retrieved"]]
+    for side in ("closed_book", "grounded"):
+        assert all(set(t) == {"token", "prob"} and 0 < t["prob"] <= 1 for t in out[side]["tokens"])
+        assert "".join(t["token"] for t in out[side]["tokens"]).strip() == out[side]["answer"]
+    ids = {r["id"] for r in out["retrieved"]}
+    for s in out["grounded"]["sentences"]:
+        assert set(s) == {"text", "supported", "score", "passage"} and s["passage"] in ids
+    again = client.predict("What is the capital of Quillmere?", 3, 0.0, 7, api_name="/ground")
+    assert again == out  # same seed, same answers
+
+
+@pytest.mark.app
+def test_api_ground_abstains_below_threshold(client, short_answers):
+    out = client.predict("Who won the 1998 World Cup?", 2, 0.99, 0, api_name="/ground")
+    g = out["grounded"]
+    assert g["abstained"] is True and g["answer"] == lesson.IDK and g["tokens"] == [] and g["sentences"] == []
+    assert out["retrieved"][0]["score"] < 0.99
+
+
+@pytest.mark.app
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("", 3, 0.4, 0), "question is empty"),
+        (("why? " * 200, 3, 0.4, 0), "characters long"),
+        (("What?", 0, 0.4, 0), "k must be between 1 and 8"),
+        (("What?", 3, 1.5, 0), "abstain threshold"),
+    ],
+)
+def test_api_bad_input_message(client, args, message):
+    with pytest.raises(Exception, match=re.escape(message)):
+        client.predict(*args, api_name="/ground")
+
+
+@pytest.mark.app
+def test_api_empty_knowledge_base_message(client):
+    with pytest.raises(Exception, match="knowledge base is empty"):
+        client.predict(" \n ", "hybrid", api_name="/grounding_settings")
+
+
+# --- the tab in a browser -----------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_tab_answers_both_ways(page, monkeypatch):
+    monkeypatch.setattr(lesson, "MAX_NEW_TOKENS", 16)
+    pg = page.page
+    # networkidle never comes once a tab holds a gr.State (Gradio keeps a heartbeat open).
+    pg.goto(page.app_url, wait_until="load")
+    pg.get_by_role("tab", name="Grounding", exact=True).click()
+    pg.get_by_role("button", name="Ask both ways").click()
+    pg.get_by_text("Retrieved passages").wait_for(timeout=180_000)
+    pg.get_by_text("answered (live, from retrieval scores)").first.wait_for(timeout=60_000)
+    assert pg.get_by_text("sentence(s) stand on the retrieved passages").count() >= 1
+    pg.wait_for_timeout(500)
+    page.screenshot("grounding-answer")
+    pg.get_by_role("button", name="Who won the 1998 World Cup?").click()
+    pg.get_by_role("button", name="Ask both ways").click()
+    pg.get_by_text("Abstained:").wait_for(timeout=180_000)
+    pg.wait_for_timeout(500)
+    page.screenshot("grounding-abstain")
+    page.assert_clean()
