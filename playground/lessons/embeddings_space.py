@@ -145,6 +145,10 @@ class ProjectionCache:
         self.fits = 0  # how many projections were really fitted (tests read it)
         self.methods_fitted: set[str] = set()  # UMAP's first fit in a process compiles numba code
 
+    def clear(self) -> None:
+        with self._lock:
+            self._store.clear()
+
     def get(self, texts_key: str, vecs: np.ndarray, method: str, dims: int, seed: int = SEED) -> Projection:
         key = (texts_key, method, dims, seed)
         with self._lock:
