@@ -65,6 +65,14 @@ def test_special_tokens_are_the_tokenizers_own(hub):
     assert lesson.attention(hub, TEXT, LM, 0, 0)["tokens"][0] == "The"  # SmolLM2's tokenizer adds no BOS
 
 
+def test_part_character_tokens_show_their_bytes(hub):
+    text = "ok 👨\u200d👩\u200d👧"
+    tokens = lesson.attention(hub, text, LM, 0, 0)["tokens"]
+    assert any(t.startswith("⟨") for t in tokens) and "\ufffd" not in "".join(tokens)
+    raw = b"".join(bytes.fromhex(t[1:-1]) if t.startswith("⟨") else t.encode() for t in tokens)
+    assert raw.decode("utf-8") == text
+
+
 def test_changing_layer_or_head_does_not_rerun_the_model(hub):
     text = "Cache me once: every layer is kept."
     lesson.attention(hub, text, LM, 0, 0)
@@ -192,6 +200,19 @@ def test_tab_renders_heatmap_and_probe(page):
     pg.locator("#attention-layer-grid .js-plotly-plot").wait_for(timeout=30_000)
     pg.wait_for_timeout(500)
     page.screenshot("attention-decoder")
+    title = pg.locator("#attention-heatmap .gtitle")
+    # the repeated-sequence example starts at the induction head
+    pg.get_by_text("layer 18, head 6, token 'house'").click()
+    pg.wait_for_function("document.querySelector('#attention-heatmap .gtitle')?.textContent.includes('layer 18 · head 6')",
+                         timeout=60_000)
+    pg.wait_for_timeout(500)
+    page.screenshot("attention-induction-example")
+    # switching to the encoder re-runs and clamps layer 18 to MiniLM's last layer, 5; no mask any more
+    pg.get_by_label("all-minilm-l6-v2").check()
+    pg.wait_for_function("document.querySelector('#attention-heatmap .gtitle')?.textContent.includes('all-minilm-l6-v2 · layer 5')",
+                         timeout=60_000)
+    assert "no mask" in title.text_content()
+    page.screenshot("attention-encoder")
     pg.get_by_role("button", name="Run the probe").click()
     pg.locator("#attention-probe-patterns .js-plotly-plot").wait_for(timeout=60_000)
     assert pg.get_by_text("The top induction head is").count() > 0

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from playground.models import Kind, LoadedModel
+from playground.ui.errors import UserInputError
 
 MAX_TOKENS = 256
 ATTENTION_KINDS = (Kind.CAUSAL_LM, Kind.SENTENCE_ENCODER)
@@ -63,9 +64,34 @@ def model_shape(loaded: LoadedModel) -> tuple[int, int]:
     return int(config.num_hidden_layers), int(config.num_attention_heads)
 
 
+def _byte_level_chars() -> dict[str, int]:
+    """GPT-2's byte-level alphabet: the printable stand-in character for each of the 256 bytes."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            chars[chr(b)] = b
+        else:
+            chars[chr(256 + extra)] = b
+            extra += 1
+    return chars
+
+
+BYTE_LEVEL = _byte_level_chars()
+
+
 def token_texts(tokenizer, ids: list[int]) -> list[str]:
-    """Each token as text (byte-level 'Ġcat' becomes ' cat'; WordPiece keeps '##ing')."""
-    return [tokenizer.convert_tokens_to_string([t]) for t in tokenizer.convert_ids_to_tokens(ids)]
+    """Each token as text (byte-level 'Ġcat' becomes ' cat'; WordPiece keeps '##ing').
+
+    A byte-level token holding only part of a character (a piece of an emoji) cannot be shown
+    as text on its own; it is shown as its bytes in hex, e.g. '⟨f0 9f⟩', instead of '�'."""
+    out = []
+    for raw in tokenizer.convert_ids_to_tokens(ids):
+        text = tokenizer.convert_tokens_to_string([raw])
+        if "\ufffd" in text and raw and all(c in BYTE_LEVEL for c in raw):
+            text = "⟨" + " ".join(f"{BYTE_LEVEL[c]:02x}" for c in raw) + "⟩"
+        out.append(text)
+    return out
 
 
 def special_wrap(tokenizer) -> tuple[list[int], list[int]]:
@@ -88,6 +114,8 @@ def encode(tokenizer, text: str, max_tokens: int = MAX_TOKENS) -> tuple[list[int
     """Token ids with the tokenizer's own special tokens, cut to max_tokens in all."""
     body = tokenizer(text, add_special_tokens=False)["input_ids"]
     prefix, suffix = special_wrap(tokenizer)
+    if not body and not prefix and not suffix:
+        raise UserInputError("The text gives no tokens at all. Type some words, or click one of the examples.")
     room = max_tokens - len(prefix) - len(suffix)
     notice = None
     if len(body) > room:
