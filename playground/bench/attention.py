@@ -28,7 +28,7 @@ WORDS = ("the cat that the dog chased ran up a tall tree and it stayed there unt
 
 def text_of(tokenizer, n: int) -> str:
     """Plain words, as many as make exactly n tokens with the tokenizer's special tokens."""
-    words: list[str] = []
+    words = [WORDS[0]]
     while len(encode(tokenizer, " ".join(words))[0]) < n:
         words.append(WORDS[len(words) % len(WORDS)])
     return " ".join(words)
