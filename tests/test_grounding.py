@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from playground.lessons import grounding as lesson
 from playground.lessons import grounding_answer as ans
 from playground.lessons import grounding_eval as ev
+from playground.lessons import grounding_pipeline as pipe
 from playground.lessons import grounding_retrieval as ret
 from playground.lessons import grounding_support as sup
 from playground.ui.errors import UserInputError
@@ -80,12 +80,12 @@ def test_empty_knowledge_base_message(text):
     with pytest.raises(ret.KnowledgeBaseError, match="knowledge base is empty"):
         ret.parse_passages(text)
     with pytest.raises(UserInputError, match="knowledge base is empty"):
-        lesson.settings_from(text, "dense")
+        pipe.settings_from(text, "dense")
 
 
 def test_empty_knowledge_base_in_ground(hub):
     with pytest.raises(UserInputError, match="knowledge base is empty"):
-        lesson.ground_full(hub, "What is the capital of Quillmere?", 3, 0.4, 0, [])
+        pipe.ground_full(hub, "What is the capital of Quillmere?", 3, 0.4, 0, [])
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_empty_knowledge_base_in_ground(hub):
 )
 def test_question_messages(question, message):
     with pytest.raises(UserInputError, match=re.escape(message)):
-        lesson.check_question(question)
+        pipe.check_question(question)
 
 
 # --- support checker --------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def test_same_seed_same_answers(lm):
 
 @pytest.fixture
 def short_answers(monkeypatch):
-    monkeypatch.setattr(lesson, "MAX_NEW_TOKENS", 12)  # the shape is the point here, not long answers
+    monkeypatch.setattr(pipe, "MAX_NEW_TOKENS", 12)  # the shape is the point here, not long answers
 
 
 @pytest.mark.app
@@ -209,7 +209,7 @@ def test_api_ground_shape(client, short_answers):
 def test_api_ground_abstains_below_threshold(client, short_answers):
     out = client.predict("Who won the 1998 World Cup?", 2, 0.99, 0, api_name="/ground")
     g = out["grounded"]
-    assert g["abstained"] is True and g["answer"] == lesson.IDK and g["tokens"] == [] and g["sentences"] == []
+    assert g["abstained"] is True and g["answer"] == pipe.IDK and g["tokens"] == [] and g["sentences"] == []
     assert out["retrieved"][0]["score"] < 0.99
 
 
@@ -219,8 +219,9 @@ def test_api_ground_abstains_below_threshold(client, short_answers):
     [
         (("", 3, 0.4, 0), "question is empty"),
         (("why? " * 200, 3, 0.4, 0), "characters long"),
-        (("What?", 0, 0.4, 0), "k must be between 1 and 8"),
-        (("What?", 3, 1.5, 0), "abstain threshold"),
+        (("What?", 0, 0.4, 0), "less than minimum value 1"),  # Gradio's own slider check
+        (("What?", 3, 1.5, 0), "greater than maximum value 1"),
+        (("What?", 3, 0.4, -1), "seed must be between 0"),
     ],
 )
 def test_api_bad_input_message(client, args, message):
@@ -239,17 +240,25 @@ def test_api_empty_knowledge_base_message(client):
 
 @pytest.mark.browser
 def test_tab_answers_both_ways(page, monkeypatch):
-    monkeypatch.setattr(lesson, "MAX_NEW_TOKENS", 16)
+    monkeypatch.setattr(pipe, "MAX_NEW_TOKENS", 16)
+    monkeypatch.setattr(pipe, "EVAL_MAX_NEW_TOKENS", 6)  # the panels, not the answers, are under test
     pg = page.page
     # networkidle never comes once a tab holds a gr.State (Gradio keeps a heartbeat open).
     pg.goto(page.app_url, wait_until="load")
     pg.get_by_role("tab", name="Grounding", exact=True).click()
     pg.get_by_role("button", name="Ask both ways").click()
-    pg.get_by_text("Retrieved passages").wait_for(timeout=180_000)
+    pg.get_by_text("Retrieved passages", exact=True).wait_for(timeout=180_000)
     pg.get_by_text("answered (live, from retrieval scores)").first.wait_for(timeout=60_000)
     assert pg.get_by_text("sentence(s) stand on the retrieved passages").count() >= 1
     pg.wait_for_timeout(500)
     page.screenshot("grounding-answer")
+    pg.get_by_role("button", name="Sample answers").click()
+    pg.get_by_text("mean pairwise cosine").first.wait_for(timeout=180_000)
+    pg.get_by_role("button", name="Run the evaluation").click()
+    pg.get_by_text("Evaluation run at").wait_for(timeout=300_000)
+    pg.get_by_text("grounded accuracy (from the last evaluation run)").first.wait_for(timeout=60_000)
+    pg.wait_for_timeout(500)
+    page.screenshot("grounding-evaluation")
     pg.get_by_role("button", name="Who won the 1998 World Cup?").click()
     pg.get_by_role("button", name="Ask both ways").click()
     pg.get_by_text("Abstained:").wait_for(timeout=180_000)

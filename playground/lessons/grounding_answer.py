@@ -70,13 +70,19 @@ def _token_texts(tokenizer, ids: list[int]) -> list[str]:
     return out
 
 
+def _eos_ids(model, tokenizer) -> set[int]:
+    """End-of-turn ids: the tokenizer's and the generation config's (an int or a list)."""
+    configured = model.generation_config.eos_token_id
+    ids = {tokenizer.eos_token_id, *(configured if isinstance(configured, list) else [configured])}
+    return {i for i in ids if i is not None}
+
+
 @torch.no_grad()
 def generate(
     model, tokenizer, prompt: list[int], *, max_new_tokens: int, temperature: float = 0.0, seed: int = 0, n: int = 1
 ) -> list[Generation]:
     """n answers to one prompt (sampled in one batch when n > 1)."""
-    eos = {tokenizer.eos_token_id, *(model.generation_config.eos_token_id if isinstance(model.generation_config.eos_token_id, list) else [model.generation_config.eos_token_id])}
-    eos.discard(None)
+    eos = _eos_ids(model, tokenizer)
     device = next(model.parameters()).device
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
     input_ids = torch.tensor([prompt] * n, device=device)

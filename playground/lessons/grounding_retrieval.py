@@ -112,7 +112,7 @@ def embed(st_model, texts: list[str]) -> np.ndarray:
     with _cache_lock:
         missing = [i for i, k in enumerate(keys) if k not in _cache]
     if missing:
-        vecs = st_model.encode([texts[i] for i in missing], normalize_embeddings=True, convert_to_numpy=True)
+        vecs = st_model.encode([texts[i] for i in missing], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         with _cache_lock:
             if len(_cache) + len(missing) > _CACHE_MAX:
                 _cache.clear()
@@ -124,7 +124,7 @@ def embed(st_model, texts: list[str]) -> np.ndarray:
 
 def embed_query(st_model, text: str) -> np.ndarray:
     """Questions and answers are not cached (they change with every call)."""
-    return np.asarray(st_model.encode([text], normalize_embeddings=True, convert_to_numpy=True)[0], np.float32)
+    return np.asarray(st_model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)[0], np.float32)
 
 
 # --- BM25, cached per knowledge base -------------------------------------------------------------

@@ -14,13 +14,16 @@ A sentence is supported when score >= SUPPORT_THRESHOLD and every number in it a
 passage (a wrong number is the commonest invented detail, and a cosine barely notices it).
 
 The threshold is measured, not guessed: `calibrate()` scores the labelled sentences in
-assets/grounding/support_calibration.json (12 true paraphrases, 13 planted false claims: wrong
-numbers, swapped names, an invented description) and picks the threshold that best separates
-them, at the midpoint of the gap. Measured on that set: supported sentences score 0.53 to 0.96;
-unsupported ones whose numbers match score 0.16 to 0.49; two with a wrong number score 0.57
-and 0.75 and are caught only by the numbers rule. The threshold is 0.51 (25 of 25 right). The
-gap is narrow, and a swapped name that also appears in the passage would fool the lexical
-part: this is a checker for a lesson, not a fact-checker. tests/test_grounding.py re-measures it.
+assets/grounding/support_calibration.json (13 true statements, 15 false claims: wrong numbers,
+swapped names, an invented description, and three real answers SmolLM2 gave in the evaluation)
+and picks the threshold with the best balanced accuracy, at the midpoint of the gap. Measured
+on that set: supported sentences score 0.53 to 0.96; unsupported ones whose numbers match score
+0.16 to 0.49, except the model's "The flag of Quillmere is designed by the Quillish people."
+(0.56: "Quillish" is in a passage, so half its new words match) which the checker wrongly
+accepts; two with a wrong number score 0.57 and 0.75 and are caught by the numbers rule.
+The threshold is 0.51: 27 of 28 right (balanced accuracy 0.97). The margin is narrow, and a
+claim built from words the passages do use can pass: this is a checker for a lesson, not a
+fact-checker. tests/test_grounding.py re-measures it.
 """
 
 from __future__ import annotations

@@ -65,16 +65,15 @@ def sentences_html(sentences: list[dict], retrieved: list[dict]) -> str:
     rows = []
     for s in sentences:
         ok = s["supported"]
-        verdict = "✅ supported" if ok else "❌ not supported"
+        verdict = "✓ supported" if ok else "✗ not supported"
         best = rank_of.get(s["passage"])
-        where = f"best match [{best}]" if best else "no passage"
+        where = f"[{best}]" if best else "none"
         cited = s.get("cited") or []
         if cited:
             cites = ", ".join(f"[{c}]" for c in cited)
-            agree = "same passage" if best in cited else "the checker's best match is another passage"
-            cite_note = f"model cited {cites} ({agree})"
+            cite_note = f"model cited {cites}" + ("" if best in cited else " (a different passage)")
         else:
-            cite_note = f"model cited nothing; showing the checker's {where} instead"
+            cite_note = "model cited nothing"
         why = ""
         if not ok and s.get("missing"):
             why = " · not in the passage: " + ", ".join(_esc(w) for w in s["missing"][:6])
@@ -84,7 +83,7 @@ def sentences_html(sentences: list[dict], retrieved: list[dict]) -> str:
             f"<tr><td style='padding:2px 6px'>{_esc(s['text'])}</td><td style='padding:2px 6px;white-space:nowrap'>{verdict}</td>"
             f"<td style='padding:2px 6px'>{s['score']:.2f}<span style='opacity:0.6;font-size:0.85em'> "
             f"(cos {s.get('cosine', 0):.2f}, words {s.get('lexical', 0):.0%})</span></td>"
-            f"<td style='padding:2px 6px;font-size:0.9em'>{_esc(where)} · {_esc(cite_note)}{why}</td></tr>"
+            f"<td style='padding:2px 6px;font-size:0.9em'>checker's best match {_esc(where)} · {_esc(cite_note)}{why}</td></tr>"
         )
     head = (
         f"<div style='margin-top:6px'><b>Support:</b> {n_ok} of {len(sentences)} sentence(s) stand on the retrieved "
@@ -184,6 +183,7 @@ def tradeoff_figure(
         margin=dict(l=40, r=10, t=30, b=40),
         xaxis_title="abstain threshold (top retrieval score)",
         yaxis=dict(title="share of evaluation questions", range=[0, 1.05], tickformat=".0%"),
+        showlegend=True,
         legend=dict(orientation="h", y=1.15),
         title=None,
     )
