@@ -97,6 +97,20 @@ def test_question_messages(question, message):
         pipe.check_question(question)
 
 
+def test_upload_messages(tmp_path):
+    good = tmp_path / "kb.txt"
+    good.write_text("Zorvia has three moons.\n\nIts capital is Pell.\n", encoding="utf-8")
+    assert ret.parse_passages(pipe.read_upload(str(good))) == ["Zorvia has three moons.", "Its capital is Pell."]
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("caf\xe9\n".encode("latin-1"))
+    with pytest.raises(UserInputError, match="not UTF-8"):
+        pipe.read_upload(str(latin))
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n \n", encoding="utf-8")
+    with pytest.raises(UserInputError, match="empty"):
+        pipe.read_upload(str(empty))
+
+
 # --- support checker --------------------------------------------------------------------------------
 
 

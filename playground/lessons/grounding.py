@@ -99,11 +99,11 @@ def build_tab(hub: ModelHub) -> None:
             threshold = gr.Slider(0, 1, value=DEFAULT_THRESHOLD, step=0.01, label="Abstain below this retrieval score")
             seed = gr.Number(value=0, precision=0, label=f"Seed (answers are sampled at temperature {ANSWER_TEMPERATURE})")
             ask = gr.Button("Ask both ways", variant="primary")
+    gr.HTML(view.LEGEND)
     with gr.Row():
         closed_html = gr.HTML(label="Closed book")
         grounded_html = gr.HTML(label="Grounded")
     passages_html = gr.HTML()
-    gr.HTML(view.LEGEND)
     with gr.Accordion("Raw result (what the ground API returns)", open=False):
         api_json = gr.JSON(label="ground")
 
