@@ -188,11 +188,7 @@ def test_api_bad_input_message(client, args, message):
 
 @pytest.mark.browser
 def test_tab_renders_heatmap_and_probe(page):
-    # page.open() waits for "networkidle", which never comes once any tab holds a gr.State
-    # (Gradio then keeps a heartbeat stream open); wait for "load" and the tabs instead.
-    pg = page.page
-    pg.goto(page.app_url, wait_until="load")
-    pg.get_by_role("tab", name="Attention", exact=True).click()
+    pg = page.open("Attention")
     pg.get_by_role("button", name="Show attention").click()
     heat = pg.locator("#attention-heatmap .js-plotly-plot")
     heat.wait_for(timeout=60_000)

@@ -198,19 +198,9 @@ def test_api_bad_input_is_a_sentence(client):
         client.predict(TEXT, "one", "PCA", 2, api_name="/embed_map")
 
 
-def open_tab(page, title: str):
-    """page.open without waiting for network idle: any gr.State in the app (other tabs have them)
-    keeps Gradio's heartbeat stream open, so the network never goes idle."""
-    pg = page.page
-    pg.goto(page.app_url, wait_until="load")
-    pg.get_by_role("tab", name="Models").wait_for(timeout=60_000)
-    pg.get_by_role("tab", name=title, exact=True).click()
-    return pg
-
-
 @pytest.mark.browser
 def test_tab_in_browser(page, tmp_path):
-    pg = open_tab(page, "Embeddings")
+    pg = page.open("Embeddings")
     pg.get_by_label("PCA").check()
     pg.get_by_role("button", name="Draw the map").click()
     pg.get_by_text("k-NN overlap").wait_for(timeout=120_000)

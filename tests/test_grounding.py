@@ -256,10 +256,7 @@ def test_api_empty_knowledge_base_message(client):
 def test_tab_answers_both_ways(page, monkeypatch):
     monkeypatch.setattr(pipe, "MAX_NEW_TOKENS", 16)
     monkeypatch.setattr(pipe, "EVAL_MAX_NEW_TOKENS", 6)  # the panels, not the answers, are under test
-    pg = page.page
-    # networkidle never comes once a tab holds a gr.State (Gradio keeps a heartbeat open).
-    pg.goto(page.app_url, wait_until="load")
-    pg.get_by_role("tab", name="Grounding", exact=True).click()
+    pg = page.open("Grounding")
     pg.get_by_role("button", name="Ask both ways").click()
     pg.get_by_text("Retrieved passages", exact=True).wait_for(timeout=180_000)
     pg.get_by_text("answered (live, from retrieval scores)").first.wait_for(timeout=60_000)

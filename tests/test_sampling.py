@@ -206,19 +206,9 @@ def test_api_bad_input_message(client):
         client.predict(PROMPT, 1.0, 0, 1.5, 0.0, False, api_name="/next_token")
 
 
-def open_tab(watch, tab: str):
-    """PageWatch.open waits for "networkidle", which never comes once the app has a gr.State
-    (Gradio keeps a heartbeat connection open); wait for "load" and the tabs instead."""
-    pg = watch.page
-    pg.goto(watch.app_url, wait_until="load")
-    pg.get_by_role("tab", name="Models").wait_for(timeout=30_000)
-    pg.get_by_role("tab", name=tab, exact=True).click()
-    return pg
-
-
 @pytest.mark.browser
 def test_sampling_tab_in_the_browser(page):
-    pg = open_tab(page, "Sampling")
+    pg = page.open("Sampling")
     pg.get_by_role("button", name="Temperature 0 repeats itself").click()
     chips = pg.locator(".token-chip[title]")
     chips.first.wait_for(timeout=60_000)
