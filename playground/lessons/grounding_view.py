@@ -8,6 +8,8 @@ import html
 
 import plotly.graph_objects as go
 
+from playground.viz.generated_chips import likelihood_colour
+
 LOW_CONFIDENCE = 0.30  # tokens the model gave less than this probability are marked
 
 
@@ -15,17 +17,11 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def prob_colour(p: float) -> str:
-    """Red (unlikely) through yellow to green (likely); sqrt spreads out the small values."""
-    hue = 120 * min(max(p, 0.0), 1.0) ** 0.5
-    return f"hsl({hue:.0f}, 75%, 80%)"
-
-
 LEGEND = (
     "<div style='font-size:0.85em;margin:2px 0 6px'>Token colour = the model's own probability for the "
     "token it wrote: "
     + " ".join(
-        f"<span class='token-chip' style='background:{prob_colour(p)};color:#000'>{p:.0%}</span>" for p in (0.02, 0.1, 0.3, 0.6, 0.95)
+        f"<span class='token-chip' style='background:{likelihood_colour(p)};color:#000'>{p:.0%}</span>" for p in (0.02, 0.1, 0.3, 0.6, 0.95)
     )
     + f". A dashed red underline marks low confidence (below {LOW_CONFIDENCE:.0%}). Hover a token for its "
     "probability and the entropy of that step.</div>"
@@ -45,7 +41,7 @@ def tokens_html(tokens: list[dict]) -> str:
         title = f"p = {p:.1%}" + (f", entropy {h:.2f} nats" if h is not None else "")
         text = t["token"].replace("\n", "↵") or "∅"
         parts.append(
-            f"<span class='token-chip' style='background:{prob_colour(p)};color:#000;{mark}' title='{_esc(title)}'>{_esc(text)}</span>"
+            f"<span class='token-chip' style='background:{likelihood_colour(p)};color:#000;{mark}' title='{_esc(title)}'>{_esc(text)}</span>"
         )
     parts.append("</div>")
     probs = [t["prob"] for t in tokens]
