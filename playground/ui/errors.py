@@ -15,6 +15,7 @@ from typing import Callable
 
 import gradio as gr
 
+from playground.models.gpu import gpu_task
 from playground.models.hub import ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,11 @@ def _free_cuda() -> None:
 
 
 def friendly(fn: Callable) -> Callable:
-    """Decorator for Gradio event handlers (plain functions and generators)."""
+    """Decorator for Gradio event handlers (plain functions and generators).
+
+    On a ZeroGPU Space the handler also runs inside `spaces.GPU` (elsewhere that is a no-op),
+    so every event that may touch a model gets a GPU for its duration.
+    """
     where = fn.__name__.replace("_", " ")
     if inspect.isgeneratorfunction(fn):
 
@@ -65,7 +70,7 @@ def friendly(fn: Callable) -> Callable:
             except Exception as exc:
                 raise translate(exc, where) from None
 
-        return gen_wrapper
+        return gpu_task(gen_wrapper)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -74,7 +79,7 @@ def friendly(fn: Callable) -> Callable:
         except Exception as exc:
             raise translate(exc, where) from None
 
-    return wrapper
+    return gpu_task(wrapper)
 
 
 _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
