@@ -68,22 +68,29 @@ def visible_text(text: str) -> str:
     return "".join(out)
 
 
-def visible_bytes(raw: bytes) -> str:
-    """Whole UTF-8 characters as text (with markers), stray bytes of a split character as hex."""
-    # surrogateescape turns each byte that is not part of a whole character into U+DC80..U+DCFF.
-    text = raw.decode("utf-8", errors="surrogateescape")
-    out, stray = [], []
+def _stray_byte_runs(text: str):
+    """Yield ("bytes", "F0 9F") for each run of stray bytes of a split character (decoded with
+    surrogateescape, they are U+DC80..U+DCFF), and ("char", ch) for every whole character."""
+    stray: list[str] = []
     for ch in text:
         if "\udc80" <= ch <= "\udcff":
             stray.append(f"{ord(ch) - 0xDC00:02X}")
             continue
         if stray:
-            out.append(f'<span class="tc-byte">{" ".join(stray)}</span>')
+            yield "bytes", " ".join(stray)
             stray = []
-        out.append(visible_text(ch))
+        yield "char", ch
     if stray:
-        out.append(f'<span class="tc-byte">{" ".join(stray)}</span>')
-    return "".join(out)
+        yield "bytes", " ".join(stray)
+
+
+def visible_bytes(raw: bytes) -> str:
+    """Whole UTF-8 characters as text (with markers), stray bytes of a split character as hex."""
+    text = raw.decode("utf-8", errors="surrogateescape")
+    return "".join(
+        f'<span class="tc-byte">{value}</span>' if kind == "bytes" else visible_text(value)
+        for kind, value in _stray_byte_runs(text)
+    )
 
 
 def chip_html(chip: Chip, index: int, show_ids: bool = False) -> str:
@@ -136,20 +143,14 @@ def plain_label(piece: str | bytes) -> str:
         text = piece.decode("utf-8", errors="surrogateescape")
     else:
         text = piece
-    out, stray = [], []
-    for ch in text:
-        if "\udc80" <= ch <= "\udcff":
-            stray.append(f"{ord(ch) - 0xDC00:02X}")
-            continue
-        if stray:
-            out.append(f"<{' '.join(stray)}>")
-            stray = []
-        if ch in _WHITESPACE_MARKS:
+    out = []
+    for kind, ch in _stray_byte_runs(text):
+        if kind == "bytes":
+            out.append(f"<{ch}>")
+        elif ch in _WHITESPACE_MARKS:
             out.append(_WHITESPACE_MARKS[ch])
         elif ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp"):
             out.append(f"U+{ord(ch):04X}")
         else:
             out.append(ch)
-    if stray:
-        out.append(f"<{' '.join(stray)}>")
     return "".join(out)
