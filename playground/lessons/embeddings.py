@@ -25,7 +25,6 @@ from playground.lessons.embeddings_space import (
     METHODS,
     OVERLAP_K,
     PROJECTIONS,
-    SEED,
     cluster,
     cosine_matrix,
     min_texts,

@@ -17,11 +17,10 @@ from pathlib import Path
 from playground.config import Settings
 from playground.models.catalog import Kind, ModelSpec
 
-# A file whose presence in the HF cache means the model is there.
+# A file whose presence in the HF cache means the model is there (CLIP: any of its weight files).
 _CACHE_MARKER = {
     Kind.CAUSAL_LM: "config.json",
     Kind.SENTENCE_ENCODER: "modules.json",
-    Kind.CLIP: "open_clip_model.safetensors",
 }
 CLIP_WEIGHT_NAMES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin", "model.safetensors")
 
