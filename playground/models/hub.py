@@ -214,8 +214,8 @@ class ModelHub:
                     fix=res.fix,
                     loaded=loaded is not None,
                     device=placement.device,
-                    precision=placement.quant or placement.dtype,
-                    memory_mb=loaded.memory_mb if loaded else None,
+                    precision=" + ".join([placement.quant or placement.dtype, *(loaded.derived_mb if loaded else [])]),
+                    memory_mb=loaded.memory_mb + sum(loaded.derived_mb.values()) if loaded else None,
                     load_seconds=loaded.load_seconds if loaded else None,
                 )
             )

@@ -43,6 +43,7 @@ class LoadedModel:
     memory_mb: float
     load_seconds: float
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. CLIP's preprocess transform
+    derived_mb: dict[str, float] = field(default_factory=dict)  # copies built from it later, e.g. 4-bit weights
 
     @property
     def device(self) -> str:
