@@ -85,6 +85,28 @@ def test_off_values_change_nothing_and_greedy_is_one_hot(hub):
     assert greedy["entropy"] == 0.0
 
 
+@pytest.mark.parametrize("scale", [0.05, 1.0, 4.0, 12.0])
+def test_top_p_matches_transformers_on_flat_and_peaked_distributions(scale):
+    # flat rows force the search past its first 256 candidates; peaked ones stop inside them
+    g = torch.Generator().manual_seed(int(scale * 100))
+    logits = torch.randn(3, 49152, generator=g) * scale
+    for p in (0.05, 0.3, 0.5, 0.9, 0.95, 0.999):
+        ref = TopPLogitsWarper(top_p=p, min_tokens_to_keep=1)(torch.zeros((3, 1), dtype=torch.long), logits.clone())
+        ours = W.top_p(logits, p)
+        assert torch.equal(torch.isinf(ours), torch.isinf(ref)), (scale, p)
+
+
+def test_draw_follows_the_distribution():
+    probs = torch.tensor([0.5, 0.0, 0.3, 0.15, 0.05])
+    s = W.Settings(1.0)
+    counts = torch.zeros(5)
+    for i in range(4000):
+        counts[W.draw(probs, s, W.step_generator(0, i))] += 1
+    assert counts[1] == 0  # a removed token is never drawn
+    torch.testing.assert_close(counts / 4000, probs, atol=0.03, rtol=0)
+    assert W.draw(probs, W.Settings(0.0), W.step_generator(0, 0)) == 0
+
+
 def test_repetition_penalty_matches_transformers(lm):
     ids = D.encode(lm.tokenizer, "the cat and the dog and the cat", False)
     logits = torch.randn(1, len(lm.tokenizer), generator=torch.Generator().manual_seed(0))
@@ -199,6 +221,16 @@ def test_api_shapes(client):
     assert gen == client.predict(PROMPT, 5, 0.8, 40, 0.9, 0.05, 1, False, api_name="/generate")
 
 
+@pytest.mark.parametrize("weights, words", [("4-bit", "4-bit weights"), ("32-bit", "32-bit weights")])
+def test_streamed_generation_through_the_app_says_which_weights(client, weights, words):
+    job = client.submit(PROMPT, False, weights, 0.0, 0, 1.0, 0.0, 1.0, 12, 0, api_name="/sampling_generate_stream")
+    job.result(timeout=300)
+    # the stream sends the growing text, then a closing summary; later updates may skip a field
+    summaries = [out[2] for out in job.outputs() if isinstance(out[2], str) and "tokens/s" in out[2]]
+    assert summaries and words in summaries[-1]
+    assert any(isinstance(out[0], str) and "token-chip" in out[0] for out in job.outputs())
+
+
 def test_api_bad_input_message(client):
     from gradio_client.exceptions import AppError
 
@@ -220,6 +252,9 @@ def test_sampling_tab_in_the_browser(page):
     page.screenshot("sampling-greedy")
     pg.get_by_role("button", name="Top-p cuts the tail").click()
     pg.get_by_text("can no longer be drawn").first.wait_for(timeout=120_000)
+    assert pg.get_by_text("groups of 32 the GGUF file ships").count() >= 1  # the 4-bit default says so
+    pg.get_by_label("32-bit").check()
+    pg.get_by_text("the same numbers transformers gives").first.wait_for(timeout=120_000)
     pg.get_by_role("button", name="Compare", exact=True).click()
     pg.locator("b", has_text="temperature 1.5").first.wait_for(timeout=120_000)
     pg.wait_for_timeout(3000)

@@ -1,7 +1,8 @@
-"""The Sampling tab's speed: the streamed decode loop (with per-step alternatives) against
-transformers' `generate` sampling the same number of tokens, the same loop against a bare
-KV-cached forward pass (the floor), the warm next-token distribution for a 256-token prompt,
-and three temperatures in one batch against three runs."""
+"""The Sampling tab's speed: the streamed decode loop (with per-step alternatives) on the tab's
+default 4-bit engine and on the exact 32-bit forward, against transformers' `generate` sampling the
+same number of tokens; the 32-bit loop against a bare KV-cached forward pass (the fp32 floor); the
+warm next-token distribution for a 256-token prompt; three temperatures in one batch against three
+runs; and what the 4-bit engine costs in memory and in agreement with the 32-bit model."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import statistics
 import time
 
 from playground.bench import Measurement, timed
-from playground.models import ModelHub
+from playground.models import ModelHub, fast_llama
 
 KEY = "smollm2-135m-instruct"
 N_TOKENS = 32
@@ -30,15 +31,20 @@ def measure(hub: ModelHub) -> list[Measurement]:
     settings = W.Settings(temperature=1.0, top_p=0.95)
     counts: list[int] = []
 
-    def ours_stream():
+    def stream(weights: str) -> float:
         # what the tab's stream does per token: draw, record the top alternatives, render chips
         start = time.perf_counter()
         steps = []
-        for (step,) in D.decode(lm, ids, [settings], 0, N_TOKENS):
+        for (step,) in D.decode(lm, ids, [settings], 0, N_TOKENS, weights=weights):
             steps.append(step)
         chips_html(PROMPT, steps)
         counts.append(len(steps))
-        return time.perf_counter() - start
+        return (time.perf_counter() - start) / len(steps)
+
+    build_start = time.perf_counter()
+    engine = fast_llama.engine_for(lm)
+    build_s = time.perf_counter() - build_start
+    agree = D.fast_agreement(lm)
 
     enc = tok(PROMPT, return_tensors="pt")
 
@@ -56,15 +62,15 @@ def measure(hub: ModelHub) -> list[Measurement]:
                 out = model(nxt, past_key_values=cache, use_cache=True)
                 nxt = out.logits[:, -1].argmax(-1, keepdim=True)
 
-    # This CPU is shared and its load swings within seconds: interleave the three, take medians.
-    gen_t, floor_t, ours_t = [], [], []
-    reference_generate(), bare_forward_loop(), ours_stream()  # warm-up
-    counts.clear()
+    # This CPU is shared and its load swings within seconds: interleave them, take medians.
+    gen_t, floor_t, fast_t, exact_t = [], [], [], []
+    reference_generate(), bare_forward_loop(), stream(D.FAST), stream(D.EXACT)  # warm-up
     for _ in range(3):
         gen_t.append(timed(reference_generate, repeat=1) / N_TOKENS)
         floor_t.append(timed(bare_forward_loop, repeat=1) / N_TOKENS)
-        ours_t.append(ours_stream() / counts[-1])
-    ref_s, floor_s, per_token = (statistics.median(t) for t in (gen_t, floor_t, ours_t))
+        fast_t.append(stream(D.FAST))
+        exact_t.append(stream(D.EXACT))
+    ref_s, floor_s, per_token, exact_token = (statistics.median(t) for t in (gen_t, floor_t, fast_t, exact_t))
 
     # a 256-token prompt: cold (one forward, kept), then warm (only the reshaping)
     long_prompt = " ".join(["Rain falls on the quiet town while people read by the window."] * 40)
@@ -86,13 +92,23 @@ def measure(hub: ModelHub) -> list[Measurement]:
     single_s = timed(lambda: [list(D.decode(lm, ids, [s], 0, 16)) for s in three], repeat=2, warmup=0)
 
     return [
-        Measurement("sampling", f"streamed decode, per token ({N_TOKENS} tokens + alternatives)", per_token, ref_s,
-                    "model.generate(do_sample=True, top_p=0.95), per token",
+        Measurement("sampling", f"streamed decode, 4-bit (the tab's default), per token ({N_TOKENS} tokens + "
+                    "alternatives)", per_token, ref_s,
+                    "model.generate(do_sample=True, top_p=0.95), fp32, per token",
                     target="ratio <= 0.5 (2x generate's tokens/s)",
                     note=f"{1 / per_token:.1f} tok/s vs {1 / ref_s:.1f} tok/s"),
-        Measurement("sampling", "streamed decode vs the bare KV-cached forward", per_token, floor_s,
-                    "prefill + KV-cached forward + argmax per token (the floor)",
-                    note=f"floor {floor_s * 1000:.0f} ms/token"),
+        Measurement("sampling", "streamed decode, 32-bit (exact), per token", exact_token, ref_s,
+                    "model.generate(do_sample=True, top_p=0.95), fp32, per token",
+                    note=f"{1 / exact_token:.1f} tok/s"),
+        Measurement("sampling", "streamed decode 32-bit vs the bare KV-cached forward", exact_token, floor_s,
+                    "prefill + KV-cached forward + argmax per token (the fp32 floor)",
+                    note=f"floor {floor_s * 1000:.0f} ms/token; the 4-bit stream is "
+                         f"{floor_s / per_token:.2f}x faster than this floor"),
+        Measurement("sampling", "4-bit engine: pack the weights (once per process)", build_s, lm.load_seconds,
+                    "loading the model itself",
+                    note=f"+{engine.weight_mb():.0f} MB beside the {lm.memory_mb:.0f} MB model; vs 32-bit on "
+                         f"{agree.positions} tokens: top token same at {agree.top1_same}, "
+                         f"max prob diff {agree.max_prob_diff:.3f}, mean KL {agree.kl_mean:.1e}"),
         Measurement("sampling", "warm next-token distribution, 256-token prompt", warm_s, prefill_s,
                     "one bare forward of the 256 tokens", target="under 150 ms"),
         Measurement("sampling", "compare 3 temperatures x 16 tokens, one batch", batched_s, single_s,

@@ -17,7 +17,7 @@ import gradio as gr
 
 from playground.lessons import sampling_decode as D
 from playground.lessons import sampling_warpers as W
-from playground.models import ModelHub
+from playground.models import ModelHub, fast_llama
 from playground.ui.errors import UserInputError, check_int, check_text, friendly
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
@@ -106,9 +106,9 @@ def prompt_display(lm, path: Path) -> str:
     return lm.tokenizer.decode(path.prompt_ids)
 
 
-def chart(lm, path: Path, s: W.Settings, seed: int):
+def chart(lm, path: Path, s: W.Settings, seed: int, weights: str = D.EXACT):
     """The figure and the sentence under it, for the distribution at path.view."""
-    d = D.distribution(lm, path.ids(path.view), s, seed=seed, step=path.view)
+    d = D.distribution(lm, path.ids(path.view), s, seed=seed, step=path.view, weights=weights)
     where = "the prompt" if path.view == 0 else f"the prompt + {path.view} generated token(s)"
     title = (
         f"Next token after {where} · entropy {d.entropy_raw:.2f} → {d.entropy:.2f} bits · "
@@ -129,6 +129,7 @@ def chart(lm, path: Path, s: W.Settings, seed: int):
         )
     if s.greedy:
         lines.append(f"**Greedy:** temperature 0 always takes `{show_token(top.token)}`, the single most likely token.")
+    lines.append(D.weights_note(lm, weights))
     return fig, "\n\n".join(lines)
 
 
@@ -151,6 +152,10 @@ def history_md(path: Path) -> str:
     return "**Earlier paths** (newest first):\n\n" + "\n".join(f"- {h}" for h in reversed(path.history[-8:]))
 
 
+def hub_has_engine(lm) -> bool:
+    return lm.extras.get(fast_llama.ENGINE_KEY) is not None and "fast_llama_agreement" in lm.extras
+
+
 # --- the tab -----------------------------------------------------------------------------------------
 
 
@@ -170,6 +175,8 @@ def build_tab(hub: ModelHub) -> None:
             "Click *Temperature 1.5 rambles* and hover the red tokens: what did the model prefer there?",
             "Click *Top-p cuts the tail*, then drag top-p from 1 down to 0.3 and watch bars turn grey.",
             "Generate, then pick a step and an alternative under *Branch* to see where the other road leads.",
+            "Switch *Weights* between 4-bit and 32-bit on the same prompt: how much do the bars move, and does "
+            "the drawn token change?",
         ],
     )
     path_state = gr.State(Path())
@@ -179,6 +186,11 @@ def build_tab(hub: ModelHub) -> None:
             chat = gr.Checkbox(label="Chat: wrap the prompt in the model's chat template", value=False)
             seed = gr.Number(label="Seed (same seed, same text)", value=0, precision=0, minimum=0, maximum=MAX_SEED)
             max_new = gr.Slider(1, MAX_NEW_TOKENS, value=40, step=1, label="New tokens to generate")
+            weights = gr.Radio(
+                list(D.WEIGHTS), value=D.FAST, label="Weights",
+                info="4-bit: about 3× faster per token. 32-bit: the exact numbers. The note under the chart "
+                     "says how far apart they are.",
+            )
     with gr.Row():
         temperature = gr.Slider(0, 2, value=1.0, step=0.05, label="Temperature (0 = greedy)")
         top_k = gr.Slider(0, 200, value=0, step=1, label="Top-k (0 = off)")
@@ -229,23 +241,25 @@ def build_tab(hub: ModelHub) -> None:
         return W.check_settings(t, k, p, m, r)
 
     @friendly
-    def show(text, is_chat, t, k, p, m, r, seed_value, path: Path, progress=gr.Progress()):
+    def show(text, is_chat, w, t, k, p, m, r, seed_value, path: Path, progress=gr.Progress()):
         s, seed_i = settings_of(t, k, p, m, r), check_seed(seed_value)
         progress(0, desc="loading the model (first use only)" if not hub.is_loaded(MODEL) else "reading the prompt")
         lm, ids = prepare(hub, text, is_chat)
         path = Path(text, bool(is_chat), ids, history=path.history)
-        fig, md = chart(lm, path, s, seed_i)
+        if D.weights_choice(lm, w) == D.FAST and not hub_has_engine(lm):
+            progress(0.5, desc="packing the 4-bit weights and measuring them against 32-bit (first use only)")
+        fig, md = chart(lm, path, s, seed_i, w)
         return fig, md, chips_html(prompt_display(lm, path), []), path
 
     @friendly
-    def reshape_view(text, is_chat, t, k, p, m, r, seed_value, path: Path):
+    def reshape_view(text, is_chat, w, t, k, p, m, r, seed_value, path: Path):
         # Sliders only reshape kept logits; a different prompt waits for a button.
         if not path.matches(text, is_chat):
             return gr.skip(), gr.skip()
-        return chart(hub.get(MODEL), path, settings_of(t, k, p, m, r), check_seed(seed_value))
+        return chart(hub.get(MODEL), path, settings_of(t, k, p, m, r), check_seed(seed_value), w)
 
     @friendly
-    def step_one(text, is_chat, t, k, p, m, r, seed_value, path: Path):
+    def step_one(text, is_chat, w, t, k, p, m, r, seed_value, path: Path):
         s, seed_i = settings_of(t, k, p, m, r), check_seed(seed_value)
         lm = hub.get(MODEL)
         if not path.matches(text, is_chat):
@@ -254,25 +268,25 @@ def build_tab(hub: ModelHub) -> None:
         path.steps = path.steps[: path.view]
         D.check_length(len(path.ids()), 1)
         ids = path.ids()
-        step = D.make_step(lm.tokenizer, D.next_logits(lm, ids), ids, s, seed_i, len(path.steps))
+        step = D.make_step(lm.tokenizer, D.next_logits(lm, ids, w), ids, s, seed_i, len(path.steps))
         path.steps.append(step)
         path.view = len(path.steps)
-        fig, md = chart(lm, path, s, seed_i)
+        fig, md = chart(lm, path, s, seed_i, w)
         n = len(path.steps)
         return fig, md, chips_html(prompt_display(lm, path), path.steps), path, gr.Slider(maximum=max(n, 2), value=n)
 
-    def stream(lm, path: Path, s: W.Settings, seed_i: int, n: int, forced: int | None = None):
+    def stream(lm, path: Path, s: W.Settings, seed_i: int, n: int, w: str, forced: int | None = None):
         """Run the decode loop from path.steps, yielding (html, fig, summary) as tokens arrive."""
         start, last_sent, kept = time.perf_counter(), 0.0, list(path.steps)
         prefix, first = path.ids(), len(path.steps)
         D.check_length(len(prefix), n)
         chart_md = ""
-        for i, (step,) in enumerate(D.decode(lm, prefix, [s], seed_i, n, first_step=first, forced=forced)):
+        for i, (step,) in enumerate(D.decode(lm, prefix, [s], seed_i, n, first_step=first, forced=forced, weights=w)):
             kept.append(step)
             fig = md = gr.skip()
             if i == 0:  # the chart shows the distribution this run's first token came from
                 path.view = first
-                fig, md = chart(lm, path, s, seed_i)
+                fig, md = chart(lm, path, s, seed_i, w)
                 chart_md = md
             now = time.perf_counter()
             if now - last_sent >= STREAM_EVERY_S or i == 0:
@@ -280,18 +294,19 @@ def build_tab(hub: ModelHub) -> None:
                 yield chips_html(prompt_display(lm, path), kept), fig, md
         path.steps = kept
         rate = (len(kept) - first) / (time.perf_counter() - start)
-        done = f"**Generated** {len(kept) - first} tokens at {rate:.1f} tokens/s (seed {seed_i})."
+        done = (f"**Generated** {len(kept) - first} tokens at {rate:.1f} tokens/s with {D.weights_choice(lm, w)} "
+                f"weights (seed {seed_i}).")
         yield chips_html(prompt_display(lm, path), kept), gr.skip(), chart_md + "\n\n" + done
 
     @friendly
-    def generate_view(text, is_chat, t, k, p, m, r, n_new, seed_value, path: Path):
+    def generate_view(text, is_chat, w, t, k, p, m, r, n_new, seed_value, path: Path):
         s, seed_i = settings_of(t, k, p, m, r), check_seed(seed_value)
         n = check_int(n_new, low=1, high=MAX_NEW_TOKENS, what="Number of new tokens")
         lm, ids = prepare(hub, text, is_chat, n)
         if path.matches(text, is_chat) and path.steps:
             path.history.append(lm.tokenizer.decode(path.ids()[len(path.prompt_ids):])[:200])
         path = Path(text, bool(is_chat), ids, history=path.history)
-        for html_out, fig, md in stream(lm, path, s, seed_i, n):
+        for html_out, fig, md in stream(lm, path, s, seed_i, n, w):
             yield html_out, fig, md, path, gr.skip(), gr.skip(), gr.skip()
         n_steps = len(path.steps)
         yield (gr.skip(), gr.skip(), gr.skip(), path, gr.Slider(maximum=max(n_steps, 2), value=1),
@@ -302,7 +317,7 @@ def build_tab(hub: ModelHub) -> None:
         return branch_choices(path, step_no)
 
     @friendly
-    def branch(text, is_chat, t, k, p, m, r, n_new, seed_value, step_no, alt, path: Path):
+    def branch(text, is_chat, w, t, k, p, m, r, n_new, seed_value, step_no, alt, path: Path):
         s, seed_i = settings_of(t, k, p, m, r), check_seed(seed_value)
         n = check_int(n_new, low=1, high=MAX_NEW_TOKENS, what="Number of new tokens")
         if not path.steps or not path.matches(text, is_chat):
@@ -317,13 +332,13 @@ def build_tab(hub: ModelHub) -> None:
             + f"  ← branched at step {i + 1}: {show_token(old.token)!r} → {show_token(D.token_text(lm.tokenizer, int(alt)))!r}"
         )
         path.steps = path.steps[:i]
-        for html_out, fig, md in stream(lm, path, s, seed_i, n, forced=int(alt)):
+        for html_out, fig, md in stream(lm, path, s, seed_i, n, w, forced=int(alt)):
             yield html_out, fig, md, path, gr.skip(), gr.skip(), gr.skip()
         yield (gr.skip(), gr.skip(), gr.skip(), path, gr.Slider(maximum=max(len(path.steps), 2), value=i + 1),
                branch_choices(path, i + 1), history_md(path))
 
     @friendly
-    def compare(text, is_chat, ta, tb, tc, k, p, m, r, n_new, seed_value):
+    def compare(text, is_chat, w, ta, tb, tc, k, p, m, r, n_new, seed_value):
         temps = [ta, tb, tc]
         settings = [settings_of(tt, k, p, m, r) for tt in temps]
         seed_i = check_seed(seed_value)
@@ -339,7 +354,7 @@ def build_tab(hub: ModelHub) -> None:
                 for s, run in zip(settings, runs)
             ]
 
-        for row in D.decode(lm, ids, settings, seed_i, n):
+        for row in D.decode(lm, ids, settings, seed_i, n, weights=w):
             for run, step in zip(runs, row):
                 if step is not None:
                     run.append(step)
@@ -348,12 +363,12 @@ def build_tab(hub: ModelHub) -> None:
                 yield render()
         yield render()
 
-    common = [prompt, chat, *settings_in]
+    common = [prompt, chat, weights, *settings_in]
     show_btn.click(show, [*common, seed, path_state], [plot, summary, text_html, path_state],
                    api_name="sampling_show", **MODEL_WORK)
     prompt.submit(show, [*common, seed, path_state], [plot, summary, text_html, path_state],
                   api_name="sampling_show_submit", **MODEL_WORK)
-    gr.on([c.change for c in [*settings_in, seed]], reshape_view, [*common, seed, path_state], [plot, summary],
+    gr.on([c.change for c in [weights, *settings_in, seed]], reshape_view, [*common, seed, path_state], [plot, summary],
           api_name="sampling_reshape", trigger_mode="always_last", **LIGHT_WORK)
     step_btn.click(step_one, [*common, seed, path_state], [plot, summary, text_html, path_state, branch_step],
                    api_name="sampling_step", **MODEL_WORK)
@@ -366,7 +381,7 @@ def build_tab(hub: ModelHub) -> None:
                        trigger_mode="always_last", **LIGHT_WORK)
     branch_btn.click(branch, [*common, max_new, seed, branch_step, branch_alt, path_state], gen_outputs,
                      api_name="sampling_branch", **MODEL_WORK)
-    compare_btn.click(compare, [prompt, chat, t_low, t_mid, t_high, top_k, top_p, min_p, penalty, max_new, seed],
+    compare_btn.click(compare, [prompt, chat, weights, t_low, t_mid, t_high, top_k, top_p, min_p, penalty, max_new, seed],
                       columns, api_name="sampling_compare", **MODEL_WORK)
 
     # The two JSON endpoints of the issue, with exactly its inputs and shapes.

@@ -1,12 +1,16 @@
 """The decode loop: one forward pass per new token, with a KV cache, so the prompt is read once.
 
-`next_distribution` gives the next-token distribution for a sequence of ids; the raw logits are
+`distribution` gives the next-token distribution for a sequence of ids; the raw logits are
 kept in a small LRU cache, so moving a slider only redoes the cheap reshaping. `decode` streams
 steps: it reads the prompt once, then each new token costs one forward pass over that token alone
 (its keys and values are appended to the cache). Several rows (the same prompt at different
 settings) run as one batch, so comparing three temperatures costs little more than one run.
-We call the model's forward directly rather than `generate` so every step can report its
-distribution and top alternatives without `generate`'s per-step bookkeeping.
+
+Two engines compute the logits. EXACT is the model's own transformers forward in float32 (what
+the JSON endpoints use, so they match transformers to the last digit). FAST is
+`playground.models.fast_llama`: the same architecture with 4-bit weights, about three times
+faster per token on a CPU; how far its probabilities are from the exact ones is measured once
+per process (`fast_agreement`) and shown to the learner.
 """
 
 from __future__ import annotations
@@ -19,12 +23,20 @@ from typing import Iterator
 import torch
 
 from playground.lessons import sampling_warpers as W
+from playground.models import fast_llama
 from playground.models.loaders import LoadedModel
 from playground.ui.errors import UserInputError
 
 CONTEXT_WINDOW = 8192  # SmolLM2's max_position_embeddings
 MAX_PROMPT_TOKENS = 2048  # this tab's own limit, so a request stays interactive on a 2-core CPU
 N_ALTERNATIVES = 5
+EXACT, FAST = "32-bit", "4-bit"
+WEIGHTS = (FAST, EXACT)
+# what the fast engine is compared on: ordinary English, read one token at a time
+AGREEMENT_TEXT = (
+    "The best thing about rainy days is the sound on the roof. I like cats because they are calm, and "
+    "my favourite fruit is a ripe pear. Write a short poem about the sea: waves fold over the sand."
+)
 
 
 @dataclass
@@ -93,6 +105,68 @@ def token_text(tokenizer, token_id: int) -> str:
     return tokenizer.decode([token_id])
 
 
+# --- the two engines -----------------------------------------------------------------------------
+
+
+class ExactEngine:
+    """The model's own transformers forward with its DynamicCache (any model, any device)."""
+
+    name = EXACT
+
+    def __init__(self, lm: LoadedModel):
+        self.model = lm.model
+
+    def start(self, ids: list[int], rows: int = 1, capacity: int = 0):
+        out = self.model(torch.tensor([ids], device=self.model.device), use_cache=True, logits_to_keep=1)
+        cache = out.past_key_values
+        if rows > 1:
+            cache.batch_repeat_interleave(rows)
+        return cache, out.logits[:, -1].float().cpu().expand(rows, -1)
+
+    def step(self, cache, ids: list[int]) -> torch.Tensor:
+        out = self.model(torch.tensor(ids, device=self.model.device)[:, None], past_key_values=cache, use_cache=True)
+        return out.logits[:, -1].float().cpu()
+
+
+def weights_choice(lm: LoadedModel, weights: str) -> str:
+    """The engine that will really run: FAST falls back to EXACT where there is no 4-bit engine."""
+    if weights not in WEIGHTS:
+        raise UserInputError(f"Weights must be one of {', '.join(WEIGHTS)}.")
+    if weights == FAST and fast_llama.unsupported_reason(lm) is not None:
+        return EXACT
+    return weights
+
+
+def engine(lm: LoadedModel, weights: str):
+    return fast_llama.engine_for(lm) if weights_choice(lm, weights) == FAST else ExactEngine(lm)
+
+
+_agreement_lock = threading.Lock()
+
+
+def fast_agreement(lm: LoadedModel) -> fast_llama.Agreement:
+    """The 4-bit engine against the float32 model on AGREEMENT_TEXT, measured once per model."""
+    with _agreement_lock:
+        found = lm.extras.get("fast_llama_agreement")
+        if found is None:
+            ids = encode(lm.tokenizer, AGREEMENT_TEXT, False)
+            found = fast_llama.agreement(lm.model, fast_llama.engine_for(lm), ids)
+            lm.extras["fast_llama_agreement"] = found
+        return found
+
+
+def weights_note(lm: LoadedModel, weights: str) -> str:
+    """One sentence on which weights produced the numbers, with the measured gap for 4-bit."""
+    if weights == FAST and weights_choice(lm, weights) == EXACT:
+        return (f"**Weights:** the 4-bit engine is not used here ({fast_llama.unsupported_reason(lm)}), "
+                f"so these numbers come from the model's own weights.")
+    if weights == EXACT:
+        return "**Weights:** 32-bit floats, the model's own forward: the same numbers transformers gives."
+    a = fast_agreement(lm)
+    return (f"**Weights:** 4-bit (the groups of 32 the GGUF file ships), about 3× faster per token. Measured "
+            f"against the 32-bit model on a {a.positions}-token text: {a.sentence()}.")
+
+
 # --- kept logits ---------------------------------------------------------------------------------
 
 
@@ -127,21 +201,25 @@ class LogitsCache:
 LOGITS = LogitsCache()
 
 
-def next_logits(lm: LoadedModel, ids: list[int]) -> torch.Tensor:
+def next_logits(lm: LoadedModel, ids: list[int], weights: str = EXACT) -> torch.Tensor:
     """The raw next-token logits (vocab,) after `ids`, from the cache or one forward pass."""
-    key = (lm.key, tuple(ids))
+    weights = weights_choice(lm, weights)
+    key = (lm.key, weights, tuple(ids))
     cached = LOGITS.get(key)
     if cached is not None:
         return cached
     with torch.inference_mode():
-        out = lm.model(torch.tensor([ids], device=lm.model.device), use_cache=False, logits_to_keep=1)
-    logits = out.logits[0, -1].float().cpu()
+        if weights == EXACT:
+            out = lm.model(torch.tensor([ids], device=lm.model.device), use_cache=False, logits_to_keep=1)
+            logits = out.logits[0, -1].float().cpu()
+        else:
+            logits = engine(lm, weights).start(ids)[1][0]
     LOGITS.put(key, logits)
     return logits
 
 
-def is_cached(lm: LoadedModel, ids: list[int]) -> bool:
-    return LOGITS.get((lm.key, tuple(ids))) is not None
+def is_cached(lm: LoadedModel, ids: list[int], weights: str = EXACT) -> bool:
+    return LOGITS.get((lm.key, weights_choice(lm, weights), tuple(ids))) is not None
 
 
 # --- one step of reshaping -------------------------------------------------------------------------
@@ -179,11 +257,12 @@ def make_step(
 
 
 def distribution(
-    lm: LoadedModel, ids: list[int], s: W.Settings, seed: int = 0, step: int = 0, n_top: int = 50
+    lm: LoadedModel, ids: list[int], s: W.Settings, seed: int = 0, step: int = 0, n_top: int = 50,
+    weights: str = EXACT,
 ) -> Distribution:
     """The next-token distribution after `ids`: the `n_top` most probable tokens under the raw
     softmax (in that order), both entropies, and the token this seed would draw."""
-    logits = next_logits(lm, ids)
+    logits = next_logits(lm, ids, weights)
     drawn = make_step(lm.tokenizer, logits, ids, s, seed, step, n_top=n_top, detail=True)
     return Distribution(drawn.alternatives, drawn.entropy_raw, drawn.entropy, drawn.kept, drawn.removed_raw, drawn)
 
@@ -206,26 +285,24 @@ def decode(
     max_new_tokens: int,
     first_step: int = 0,
     forced: int | None = None,
+    weights: str = EXACT,
 ) -> Iterator[list[Step | None]]:
     """Yield, for each new position, one Step per row (None once a row has stopped at end-of-text).
 
     The prefix is read once; then one forward pass per position feeds the batch's new tokens
     through the KV cache. `forced` replaces the first draw of every row (a branch). Step i of a
     run is drawn with generator (seed, first_step + i), so runs are reproducible and clicking
-    Step n times draws what a streamed run of n tokens draws.
+    Step n times draws what a streamed run of n tokens draws (up to float rounding between reading
+    n tokens at once and one at a time).
     """
-    model, tok = lm.model, lm.tokenizer
+    tok = lm.tokenizer
     rows = len(settings)
     stops = stop_ids(lm)
-    device = model.device
+    weights = weights_choice(lm, weights)
+    eng = engine(lm, weights)
     with torch.inference_mode():
-        out = model(torch.tensor([prefix], device=device), use_cache=True, logits_to_keep=1)
-        cache = out.past_key_values
-        logits = out.logits[:, -1].float().cpu()
-        LOGITS.put((lm.key, tuple(prefix)), logits[0])
-        if rows > 1:
-            cache.batch_repeat_interleave(rows)
-            logits = logits.expand(rows, -1)
+        cache, logits = eng.start(prefix, rows, capacity=len(prefix) + max_new_tokens)
+        LOGITS.put((lm.key, weights, tuple(prefix)), logits[0])
         seen = [torch.tensor(prefix, dtype=torch.long) for _ in range(rows)]
         done = [False] * rows
         for i in range(max_new_tokens):
@@ -246,5 +323,4 @@ def decode(
                     done[r] = token in stops
             if all(done) or i == max_new_tokens - 1:
                 return
-            out = model(torch.tensor(next_ids, device=device)[:, None], past_key_values=cache, use_cache=True)
-            logits = out.logits[:, -1].float().cpu()
+            logits = eng.step(cache, next_ids)
