@@ -44,7 +44,7 @@ def measure(hub: ModelHub) -> list[Measurement]:
     build_start = time.perf_counter()
     engine = fast_llama.engine_for(lm)
     build_s = time.perf_counter() - build_start
-    agree = D.fast_agreement(lm)
+    agree = D.fast_agreement(lm).agreement
 
     enc = tok(PROMPT, return_tensors="pt")
 

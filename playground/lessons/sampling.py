@@ -153,7 +153,7 @@ def history_md(path: Path) -> str:
 
 
 def hub_has_engine(lm) -> bool:
-    return lm.extras.get(fast_llama.ENGINE_KEY) is not None and "fast_llama_agreement" in lm.extras
+    return lm.extras.get(fast_llama.ENGINE_KEY) is not None and "fast_llama_check" in lm.extras
 
 
 # --- the tab -----------------------------------------------------------------------------------------
@@ -188,8 +188,8 @@ def build_tab(hub: ModelHub) -> None:
             max_new = gr.Slider(1, MAX_NEW_TOKENS, value=40, step=1, label="New tokens to generate")
             weights = gr.Radio(
                 list(D.WEIGHTS), value=D.FAST, label="Weights",
-                info="4-bit: about 3× faster per token. 32-bit: the exact numbers. The note under the chart "
-                     "says how far apart they are.",
+                info="4-bit: faster per token. 32-bit: the exact numbers. The note under the chart says how "
+                     "much faster and how far apart they are, measured here.",
             )
     with gr.Row():
         temperature = gr.Slider(0, 2, value=1.0, step=0.05, label="Temperature (0 = greedy)")

@@ -20,6 +20,7 @@ tests check that against transformers' logits, which pins down the architecture 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 import torch
@@ -223,6 +224,7 @@ class Agreement:
     top1_same: int  # positions where both rank the same token first
     kl_mean: float  # mean KL(float32 || engine), nats
     max_prob_diff: float  # largest |p32 - p| over all positions and tokens
+    step_ms: float  # the engine's mean time per cached step while measuring
 
     def sentence(self) -> str:
         return (
@@ -236,7 +238,9 @@ def agreement(model, engine: FastLlama, ids: list[int]) -> Agreement:
     with torch.inference_mode():
         ref = model(torch.tensor([ids], device=model.device)).logits[0].float().cpu()
         state, first = engine.start(ids[:1], capacity=len(ids))
+        began = time.perf_counter()
         out = [first[0]] + [engine.step(state, [i])[0] for i in ids[1:]]
+        step_ms = (time.perf_counter() - began) * 1000 / max(len(ids) - 1, 1)
     got = torch.stack(out)
     p_log, q_log = torch.log_softmax(ref, -1), torch.log_softmax(got, -1)
     kl = (p_log.exp() * (p_log - q_log)).sum(-1)
@@ -245,6 +249,7 @@ def agreement(model, engine: FastLlama, ids: list[int]) -> Agreement:
         top1_same=int((ref.argmax(-1) == got.argmax(-1)).sum()),
         kl_mean=float(kl.mean()),
         max_prob_diff=float((p_log.exp() - q_log.exp()).abs().max()),
+        step_ms=step_ms,
     )
 
 
