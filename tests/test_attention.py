@@ -82,6 +82,31 @@ def test_changing_layer_or_head_does_not_rerun_the_model(hub):
     assert lesson.CACHE.misses == runs
 
 
+def test_lines_view_draws_the_models_own_weights(hub):
+    from playground.lessons.attention_figures import LINES_MIN_WEIGHT, attention_lines, lines_figure, lines_window
+
+    att, _ = lesson.attentions_for(hub, TEXT, LM)
+    layer, head = INDUCTION_HEAD
+    matrix = att.head(layer, head)
+    n = len(att.tokens)
+    lines = attention_lines(matrix, 0, n)
+    # every look of at least 2% is a line with its exact weight, and nothing lighter is drawn
+    assert len(lines) == int((matrix >= LINES_MIN_WEIGHT).sum())
+    for q, k, w in lines:
+        assert w == float(matrix[q, k]) and w >= LINES_MIN_WEIGHT
+        assert k <= q  # a decoder only looks back
+    focus = n - 1
+    fig = lines_figure(att, layer, head, focus)
+    orange = [t for t in fig.data if t.mode == "lines" and t.line.color == "#ff7f0e"]
+    assert sum(len(t.x) // 3 for t in orange) == sum(1 for q, _, _ in lines if q == focus)
+    assert f"{sum(w for q, _, w in lines if q == focus):.0%} of its attention" in fig.layout.title.text
+    # a long text shows a window that keeps the picked token inside it
+    assert lines_window(10, 3) == (0, 10)
+    for focus in (0, 100, 255):
+        start, end = lines_window(256, focus)
+        assert end - start == 64 and start <= focus < end
+
+
 def test_cache_is_bounded(lm):
     cache = AttentionCache(max_entries=2)
     for text in ["one", "two", "three"]:
@@ -194,6 +219,7 @@ def test_tab_renders_heatmap_and_probe(page):
     heat.wait_for(timeout=60_000)
     assert heat.locator(".hm, .heatmaplayer, image").count() > 0  # plotly drew the heatmap layer
     pg.locator("#attention-layer-grid .js-plotly-plot").wait_for(timeout=30_000)
+    pg.locator("#attention-lines .js-plotly-plot").wait_for(timeout=30_000)
     pg.wait_for_timeout(500)
     page.screenshot("attention-decoder")
     title = pg.locator("#attention-heatmap .gtitle")

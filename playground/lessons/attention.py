@@ -21,6 +21,7 @@ import gradio as gr
 from playground.lessons.attention_figures import (
     head_figure,
     layer_figure,
+    lines_figure,
     probe_patterns_figure,
     probe_report,
     probe_scores_figure,
@@ -138,7 +139,8 @@ def build_tab(hub: ModelHub) -> None:
             "That is why a decoder can generate text: it never peeks at what comes next.",
             "Many heads pour most of their weight onto the first token (an 'attention sink'): a head's way of "
             "doing nothing on this text.",
-            "Some heads have a clear job: a bright line just below the diagonal is a previous-token head.",
+            "Some heads have a clear job: a bright line just below the diagonal is a previous-token head. "
+            "In the lines view the same head draws a ladder: every token's line steps up one row.",
             "Layers and heads count from 0. Colours follow a square-root scale so small weights stay visible; "
             "hover over a cell for the exact number.",
         ],
@@ -180,6 +182,8 @@ def build_tab(hub: ModelHub) -> None:
         with gr.Column(scale=2):
             focus = gr.Dropdown([], label="Where one token looks: pick a token", interactive=True)
             bars = gr.Plot(label="Its attention over the other tokens")
+    lines = gr.Plot(label="Who looks at whom: a line for each look (the picked token's in orange)",
+                    elem_id="attention-lines")
     grid = gr.Plot(label="The whole layer: every head at a glance", elem_id="attention-layer-grid")
     gr.Markdown("### Every layer and head\nEach square is one head; the three maps score what it does on your "
                 "text. Bright in the right-hand map = a previous-token head; bright in the middle = a sink.")
@@ -217,6 +221,7 @@ def build_tab(hub: ModelHub) -> None:
             head_figure(att, lay, hd),
             gr.update(choices=[(lab, i) for i, lab in enumerate(labels)], value=token),
             token_figure(att, lay, hd, token),
+            lines_figure(att, lay, hd, token),
             layer_figure(att, lay),
             summary_figure(att),
             summary_pointers(att),
@@ -256,17 +261,18 @@ def build_tab(hub: ModelHub) -> None:
     @friendly
     def change_layer(state, layer_in, head_in, focus_in):
         att, lay, hd, token = current(state, layer_in, head_in, focus_in)
-        return head_figure(att, lay, hd), token_figure(att, lay, hd, token), layer_figure(att, lay)
+        return (head_figure(att, lay, hd), token_figure(att, lay, hd, token), lines_figure(att, lay, hd, token),
+                layer_figure(att, lay))
 
     @friendly
     def change_head(state, layer_in, head_in, focus_in):
         att, lay, hd, token = current(state, layer_in, head_in, focus_in)
-        return head_figure(att, lay, hd), token_figure(att, lay, hd, token)
+        return head_figure(att, lay, hd), token_figure(att, lay, hd, token), lines_figure(att, lay, hd, token)
 
     @friendly
     def change_token(state, layer_in, head_in, focus_in):
         att, lay, hd, token = current(state, layer_in, head_in, focus_in)
-        return token_figure(att, lay, hd, token)
+        return token_figure(att, lay, hd, token), lines_figure(att, lay, hd, token)
 
     @friendly
     def attention_numbers(text_in, model_in, layer_in, head_in):
@@ -283,16 +289,17 @@ def build_tab(hub: ModelHub) -> None:
 
     # --- wiring ---
 
-    view_outputs = [notice, heat, focus, bars, grid, summary, pointers, layer, head, shown]
+    view_outputs = [notice, heat, focus, bars, lines, grid, summary, pointers, layer, head, shown]
     for trigger, name in ((show.click, "attention_show"), (text.submit, "attention_submit"),
                           (model.input, "attention_model")):
         trigger(show_attention, [text, model, layer, head], view_outputs, api_name=name, **MODEL_WORK)
     examples.load_input_event.then(show_example, [text, model, start], view_outputs,
                                    api_name="attention_show_example", **MODEL_WORK)
-    layer.release(change_layer, [shown, layer, head, focus], [heat, bars, grid],
+    layer.release(change_layer, [shown, layer, head, focus], [heat, bars, lines, grid],
                   api_name="attention_layer", **LIGHT_WORK)
-    head.release(change_head, [shown, layer, head, focus], [heat, bars], api_name="attention_head", **LIGHT_WORK)
-    focus.input(change_token, [shown, layer, head, focus], bars, api_name="attention_token", **LIGHT_WORK)
+    head.release(change_head, [shown, layer, head, focus], [heat, bars, lines], api_name="attention_head",
+                 **LIGHT_WORK)
+    focus.input(change_token, [shown, layer, head, focus], [bars, lines], api_name="attention_token", **LIGHT_WORK)
     numbers_btn.click(attention_numbers, [text, model, layer, head], numbers, api_name="attention_numbers",
                       **MODEL_WORK)
     api_btn.click(attention_numbers, [api_text, api_model, api_layer, api_head], numbers, api_name="attention",

@@ -129,3 +129,82 @@ def probe_report(res: ProbeResult, model_key: str, k: int = 5) -> str:
         f"there.{verdict}\n\n"
         f"**Top previous-token heads**\n\n{table(res.previous)}\n\n**Top induction heads**\n\n{table(res.induction)}"
     )
+
+
+# --- the lines view (BertViz's picture: tokens on both sides, a line for each look) ----------------
+
+LINES_MIN_WEIGHT = 0.02  # lighter looks are not drawn: hundreds of faint lines hide the pattern
+LINES_MAX_TOKENS = 64  # a longer text shows a window of this many tokens around the picked one
+LINE_BINS = (0.02, 0.05, 0.15, 0.35, 0.6, 1.01)  # weight bands, one plotly trace each
+
+
+def lines_window(n_tokens: int, focus: int, size: int = LINES_MAX_TOKENS) -> tuple[int, int]:
+    """[start, end) of the tokens drawn: all of them, or `size` tokens with the picked one inside."""
+    if n_tokens <= size:
+        return 0, n_tokens
+    start = min(max(focus - (3 * size) // 4, 0), n_tokens - size)
+    return start, start + size
+
+
+def attention_lines(matrix: np.ndarray, start: int, end: int, min_weight: float = LINES_MIN_WEIGHT):
+    """(query, key, weight) for every look of at least `min_weight` inside the window, heaviest first."""
+    sub = matrix[start:end, start:end]
+    qs, ks = np.nonzero(sub >= min_weight)
+    found = [(int(q) + start, int(k) + start, float(sub[q, k])) for q, k in zip(qs, ks)]
+    return sorted(found, key=lambda t: -t[2])
+
+
+def lines_figure(att: Attentions, layer: int, head: int, focus: int) -> go.Figure:
+    """Each token twice, as the one looking (left) and the one looked at (right); a line for every
+    look of at least 2%, darker and thicker with its weight. The picked token's lines are orange."""
+    labels = unique_labels(att.tokens)
+    matrix = att.head(layer, head)
+    start, end = lines_window(len(labels), focus)
+    lines = attention_lines(matrix, start, end)
+    y = {i: -(i - start) for i in range(start, end)}  # top to bottom in reading order
+    fig = go.Figure()
+    for lo, hi in zip(LINE_BINS, LINE_BINS[1:]):
+        for picked in (False, True):
+            band = [(q, k, w) for q, k, w in lines if lo <= w < hi and (q == focus) == picked]
+            if not band:
+                continue
+            xs, ys = [], []
+            for q, k, _ in band:
+                xs += [0, 1, None]
+                ys += [y[q], y[k], None]
+            mid = (lo + min(hi, 1.0)) / 2
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
+                line={"color": "#ff7f0e" if picked else "#1f77b4", "width": 1 + 7 * mid if picked else 0.5 + 4 * mid},
+                opacity=min(1.0, 0.25 + mid) if picked else min(0.8, 0.1 + mid),
+            ))
+    shown = list(range(start, end))
+
+    def hover(i: int) -> str:
+        row = matrix[i]
+        top = np.argsort(-row)[:3]
+        return f"{labels[i]} looks at " + ", ".join(f"{labels[j]} ({row[j]:.0%})" for j in top)
+
+    for x, pos in ((0, "middle left"), (1, "middle right")):
+        fig.add_trace(go.Scatter(
+            x=[x] * len(shown), y=[y[i] for i in shown], mode="markers+text", text=[labels[i] for i in shown],
+            textposition=pos, showlegend=False, marker={"size": 6, "color": "#555"},
+            textfont={"size": 11, "color": ["#ff7f0e" if i == focus else "#222" for i in shown]},
+            hovertext=[hover(i) for i in shown], hoverinfo="text",
+        ))
+    drawn = sum(w for q, _, w in lines if q == focus)
+    sub = (f"Lines under {LINES_MIN_WEIGHT:.0%} are not drawn; {labels[focus]}'s orange lines carry "
+           f"{drawn:.0%} of its attention.")
+    if (start, end) != (0, len(labels)):
+        sub += f" Tokens {start}–{end - 1} of {len(labels)}: looks outside them are not drawn."
+    fig.update_layout(
+        title={"text": f"Who looks at whom · layer {layer} · {head_name(att, head)}<br><sup>{sub}</sup>",
+               "font": {"size": 14}},
+        height=max(320, 22 * (end - start) + 110), margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        plot_bgcolor="white", hovermode="closest",
+        xaxis={"range": [-0.9, 1.9], "visible": False, "fixedrange": True},
+        yaxis={"visible": False, "range": [-(end - start) + 0.5, 0.8]},
+    )
+    fig.add_annotation(x=0, y=0.8, text="token (query)", showarrow=False, xanchor="right", font={"size": 11})
+    fig.add_annotation(x=1, y=0.8, text="looks at (key)", showarrow=False, xanchor="left", font={"size": 11})
+    return fig
