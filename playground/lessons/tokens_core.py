@@ -161,53 +161,78 @@ def _encode_clip(tok: Any, text: str) -> tuple[list[int], list[str], list[tuple[
     if words is None:  # the cleaning split or joined words: align character by character
         words = ([0], [align_cleaned(text, cleaned)])
     word_starts, word_maps = words
-    byte_encoder, encoder, bpe = tok.byte_encoder, tok.encoder, tok.bpe
+    pieces_of = _clip_word_cache(tok)
     ids: list[int] = []
     tokens: list[str] = []
     offsets: list[tuple[int, int]] = []
     k, n_words = 0, len(word_starts)
     next_start = word_starts[1] if n_words > 1 else len(cleaned) + 1
     for match in tok.pat.finditer(cleaned):  # encode() uses re.findall with the same pattern
-        at, end = match.span()
+        at = match.start()
         word = match.group()
-        raw = word.encode("utf-8")
-        pieces = bpe("".join([byte_encoder[b] for b in raw])).split(" ")
+        found = pieces_of.get(word)
+        if found is None:
+            found = pieces_of.add(word)
+        pieces, piece_ids, spans = found
         tokens += pieces
-        ids += [encoder[p] for p in pieces]
+        ids += piece_ids
         # A match never crosses whitespace, so it lies inside one word of the cleaned text.
         if at >= next_start:
             while k + 1 < n_words and word_starts[k + 1] <= at:
                 k += 1
             next_start = word_starts[k + 1] if k + 1 < n_words else len(cleaned) + 1
         shift = word_maps[k]
-        ascii_word = len(raw) == len(word)
-        if isinstance(shift, int):
-            if len(pieces) == 1:
-                offsets.append((at + shift, end + shift))
-                continue
-            if ascii_word:  # one character per byte: the pieces tile the word
-                pos = at + shift
-                for piece in pieces:
-                    n = len(piece) - 4 if piece.endswith("</w>") else len(piece)
-                    offsets.append((pos, pos + n))
-                    pos += n
-                continue
-        if ascii_word:
-            char_of_byte = range(len(word))
+        if isinstance(shift, int):  # the word only moved (lower-casing, spaces): shift its spans
+            base = at + shift
+            offsets += [(base + a, base + b) for a, b in spans]
+        else:  # the cleaning rewrote characters here; spans never go backwards, so the first and
+            # last character of a piece bound it
+            w0 = word_starts[k]
+            for a, b in spans:
+                first = shift[at + a - w0][0]
+                offsets.append((first, max(first, shift[at + b - 1 - w0][1])))
+    return ids, tokens, offsets
+
+
+class _ClipWords:
+    """Per tokenizer: each word's BPE pieces, ids, and the character span of each piece within the
+    word, so a word met again costs one dict lookup (open_clip's own encode caches its BPE too)."""
+
+    MAX_WORDS = 100_000
+
+    def __init__(self, tok: Any):
+        self.tok = tok
+        self.words: dict[str, tuple[list[str], list[int], list[tuple[int, int]]]] = {}
+        self.get = self.words.get
+
+    def add(self, word: str) -> tuple[list[str], list[int], list[tuple[int, int]]]:
+        tok = self.tok
+        raw = word.encode("utf-8")
+        pieces = tok.bpe("".join([tok.byte_encoder[b] for b in raw])).split(" ")
+        if len(raw) == len(word):  # ASCII: one character per byte
+            char_of_byte: Any = range(len(word))
         else:  # which character of `word` holds each byte
             char_of_byte = [ci for ci, ch in enumerate(word) for _ in range(len(ch.encode("utf-8")))]
-        byte_pos = 0
+        spans, byte_pos = [], 0
         for piece in pieces:
             n_bytes = len(piece) - 4 if piece.endswith("</w>") else len(piece)  # one symbol per byte
-            first = at + char_of_byte[byte_pos]
-            last = at + char_of_byte[byte_pos + n_bytes - 1]
-            if isinstance(shift, int):
-                offsets.append((first + shift, last + 1 + shift))
-            else:  # spans never go backwards, so the first and last character bound the piece
-                start = shift[first - word_starts[k]][0]
-                offsets.append((start, max(start, shift[last - word_starts[k]][1])))
+            spans.append((char_of_byte[byte_pos], char_of_byte[byte_pos + n_bytes - 1] + 1))
             byte_pos += n_bytes
-    return ids, tokens, offsets
+        found = (pieces, [tok.encoder[p] for p in pieces], spans)
+        if len(self.words) >= self.MAX_WORDS:
+            self.words.clear()
+        self.words[word] = found
+        return found
+
+
+_CLIP_WORDS: dict[int, _ClipWords] = {}
+
+
+def _clip_word_cache(tok: Any) -> _ClipWords:
+    cache = _CLIP_WORDS.get(id(tok))
+    if cache is None or cache.tok is not tok:
+        cache = _CLIP_WORDS[id(tok)] = _ClipWords(tok)
+    return cache
 
 
 _WORD = re.compile(r"\S+")
