@@ -1,9 +1,10 @@
 """`python -m playground loadtest`: a classroom of simulated students against a local app.
 
 Each student is a thread with its own `gradio_client.Client`, walking a realistic lesson
-sequence (tokenize, next token, generate, attention, similarity) with think time between
-clicks. The report gives requests, failures, p50 / p95 latency per endpoint, and the server's
-memory after warm-up and at the end. Only loopback addresses are ever contacted.
+sequence (tokenize, next token, generate, the Sampling tab's streamed 4-bit generation,
+attention, similarity) with think time between clicks. The report gives requests, failures,
+p50 / p95 latency per endpoint, and the server's memory after warm-up, about ten times during
+the run, and at the end. Only loopback addresses are ever contacted.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def lesson_walk(rng: random.Random) -> list[tuple[str, tuple]]:
         ("/tokenize", (sentence, "all-minilm-l6-v2")),
         ("/next_token", (prompt, rng.choice([0.0, 0.7, 1.0, 1.5]), 50, 0.95, 0.0, False)),
         ("/generate", (prompt, 12, 0.8, 50, 0.95, 0.0, seed, False)),
+        # the Sampling tab's button: 20 tokens streamed with its default 4-bit weights
+        ("/sampling_generate_stream", (prompt, False, "4-bit", 0.8, 0, 0.95, 0.0, 1.0, 20, seed)),
         ("/attention", (sentence, "smollm2-135m-instruct", rng.randint(0, 29), -1)),
         ("/similarity", ("\n".join(SENTENCES + [prompt]),)),
     ]
@@ -58,6 +61,7 @@ class LoadReport:
     skipped: set[str] = field(default_factory=set)
     memory_start_mb: float | None = None
     memory_end_mb: float | None = None
+    memory_samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds in, RSS MB)
     cold_start_s: float | None = None
     load_counts: dict[str, int] = field(default_factory=dict)
 
@@ -81,14 +85,16 @@ class LoadReport:
                 f"server memory (RSS): {self.memory_start_mb:.0f} MB after warm-up, "
                 f"{self.memory_end_mb:.0f} MB at the end"
             )
+        if len(self.memory_samples) > 2:
+            lines.append("RSS over the run (s: MB): " + ", ".join(f"{t:.0f}: {mb:.0f}" for t, mb in self.memory_samples))
         if self.load_counts:
             lines.append("model loads: " + ", ".join(f"{k} x{v}" for k, v in self.load_counts.items()))
-        lines.append(f"{'endpoint':<14} {'ok':>5} {'failed':>6} {'p50 ms':>8} {'p95 ms':>8}")
+        lines.append(f"{'endpoint':<27} {'ok':>5} {'failed':>6} {'p50 ms':>8} {'p95 ms':>8}")
         for name in sorted(set(self.latencies) | set(self.failures)):
             lat = sorted(self.latencies.get(name, []))
             p50 = statistics.median(lat) * 1000 if lat else float("nan")
             p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] * 1000 if lat else float("nan")
-            lines.append(f"{name:<14} {len(lat):>5} {len(self.failures.get(name, [])):>6} {p50:>8.0f} {p95:>8.0f}")
+            lines.append(f"{name:<27} {len(lat):>5} {len(self.failures.get(name, [])):>6} {p50:>8.0f} {p95:>8.0f}")
         if self.skipped:
             lines.append("not in this app (skipped): " + ", ".join(sorted(self.skipped)))
         for name, errs in self.failures.items():
@@ -141,8 +147,14 @@ def run_load(url: str, users: int, seconds: float, think: tuple[float, float] = 
     for t in threads:
         t.start()
         time.sleep(0.05)  # students arrive over a moment, not in the same millisecond
-    for t in threads:
-        t.join(timeout=seconds + 300)
+    # sample the server's memory about ten times while the students work, to see it level off
+    began, every, last = time.monotonic(), max(seconds / 10, 5.0), -float("inf")
+    while any(t.is_alive() for t in threads) and time.monotonic() < deadline + 300:
+        time.sleep(0.5)
+        now = time.monotonic() - began
+        if server_pid is not None and now - last >= every:
+            report.memory_samples.append((now, _rss_mb(server_pid)))
+            last = now
     report.memory_end_mb = _rss_mb(server_pid)
     report.load_counts = _load_counts(url)
     return report

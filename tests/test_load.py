@@ -1,5 +1,5 @@
 """A short classroom: a few simulated students walk the lessons at once (the full run is
-`python -m playground loadtest --users 30 --minutes 5`). No request may fail, and every model
+`python -m playground loadtest --users 30 --minutes 10`). No request may fail, and every model
 is loaded once however many students ask for it."""
 
 import pytest
