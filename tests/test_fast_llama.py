@@ -13,7 +13,21 @@ from playground.models import fast_llama as FL
 
 PROMPT = "The best thing about rainy days is"
 
-pytestmark = pytest.mark.skipif(not FL.int4_supported(), reason="this torch has no CPU int4 kernel")
+pytestmark = pytest.mark.skipif(not hasattr(torch, "_weight_int4pack_mm_for_cpu"),
+                                reason="this torch has no CPU int4 kernel")
+
+
+def test_the_kernel_probe_passes_here_and_catches_a_wrong_convention(monkeypatch):
+    assert FL.int4_supported()  # the pinned torch on x86: the 4-bit path must really run in CI
+    monkeypatch.setattr(FL, "_KERNEL_OK", None)
+    real = FL.pack_int4
+    monkeypatch.setattr(FL, "pack_int4", lambda w, group=FL.GROUP: _shifted(real(w, group)))
+    assert not FL.int4_supported()  # (monkeypatch puts the real probe result back afterwards)
+
+
+def _shifted(packed):
+    packed.scales_zeros[..., 1] += 1  # every zero point off by one: the probe must notice
+    return packed
 
 
 @pytest.fixture(scope="module")

@@ -29,9 +29,28 @@ import torch.nn.functional as F
 GROUP = 32  # weights per 4-bit group: Q4_1's block size
 
 
+_KERNEL_OK: bool | None = None
+
+
 def int4_supported() -> bool:
-    """Whether this torch build has the CPU int4 kernel (added in torch 2.5)."""
-    return hasattr(torch, "_weight_int4pack_mm_for_cpu") and hasattr(torch, "_convert_weight_to_int4pack_for_cpu")
+    """Whether this torch build has the CPU int4 kernel (added in torch 2.5) and it computes
+    (q - 8) * scale + zero as the packing assumes: checked once on a small matrix, so another
+    platform or a future torch that differs falls back to the exact path instead of wrong numbers."""
+    global _KERNEL_OK
+    if _KERNEL_OK is None:
+        _KERNEL_OK = False
+        if hasattr(torch, "_weight_int4pack_mm_for_cpu") and hasattr(torch, "_convert_weight_to_int4pack_for_cpu"):
+            try:
+                g = torch.Generator().manual_seed(0)
+                q = torch.randint(0, 16, (64, 2, GROUP), generator=g)
+                q[..., 0], q[..., 1] = 0, 15  # every group spans its range, as Q4_1's do
+                w = ((q - 8) / 16 + 0.25).reshape(64, 2 * GROUP)  # 4-bit groups, exact in bf16
+                x = torch.randint(-4, 5, (2, 2 * GROUP), generator=g) / 4
+                got = FastLlama._mm(x, pack_int4(w)).float()
+                _KERNEL_OK = bool(torch.allclose(got, x @ w.T, rtol=1e-2, atol=1e-2))
+            except Exception:  # no kernel for this CPU or build
+                _KERNEL_OK = False
+    return _KERNEL_OK
 
 
 @dataclass
@@ -94,7 +113,7 @@ class FastLlama:
         if bits not in (4, 32):
             raise ValueError("bits must be 4 or 32")
         if bits == 4 and not int4_supported():
-            raise RuntimeError(f"torch {torch.__version__} has no CPU int4 kernel")
+            raise RuntimeError(f"torch {torch.__version__} has no working CPU int4 kernel here")
         if cfg.model_type != "llama" or getattr(cfg, "attention_bias", False) or getattr(cfg, "mlp_bias", False):
             raise ValueError(f"FastLlama handles bias-free Llama models, not {cfg.model_type}")
         rope = getattr(cfg, "rope_parameters", None) or {}
@@ -270,7 +289,7 @@ def unsupported_reason(lm) -> str | None:
     if next(model.parameters()).dtype != torch.float32:
         return "the model is not loaded in float32"
     if not int4_supported():
-        return f"torch {torch.__version__} has no CPU int4 kernel"
+        return f"torch {torch.__version__} has no working CPU int4 kernel here"
     return None
 
 
