@@ -368,8 +368,11 @@ def build_tab(hub: ModelHub) -> None:
                    api_name="sampling_show", **MODEL_WORK)
     prompt.submit(show, [*common, seed, path_state], [plot, summary, text_html, path_state],
                   api_name="sampling_show_submit", **MODEL_WORK)
-    gr.on([c.change for c in [weights, *settings_in, seed]], reshape_view, [*common, seed, path_state], [plot, summary],
+    gr.on([c.change for c in [*settings_in, seed]], reshape_view, [*common, seed, path_state], [plot, summary],
           api_name="sampling_reshape", trigger_mode="always_last", **LIGHT_WORK)
+    # other weights mean other logits: the model runs, so this waits in the model queue
+    weights.change(reshape_view, [*common, seed, path_state], [plot, summary], api_name="sampling_weights",
+                   trigger_mode="always_last", **MODEL_WORK)
     step_btn.click(step_one, [*common, seed, path_state], [plot, summary, text_html, path_state, branch_step],
                    api_name="sampling_step", **MODEL_WORK)
     gen_outputs = [text_html, plot, summary, path_state, branch_step, branch_alt, history]
