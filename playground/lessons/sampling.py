@@ -17,7 +17,7 @@ import gradio as gr
 
 from playground.lessons import sampling_decode as D
 from playground.lessons import sampling_warpers as W
-from playground.models import ModelHub, fast_llama
+from playground.models import ModelHub
 from playground.ui.errors import UserInputError, check_int, check_text, friendly
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
@@ -152,10 +152,6 @@ def history_md(path: Path) -> str:
     return "**Earlier paths** (newest first):\n\n" + "\n".join(f"- {h}" for h in reversed(path.history[-8:]))
 
 
-def hub_has_engine(lm) -> bool:
-    return lm.extras.get(fast_llama.ENGINE_KEY) is not None and "fast_llama_check" in lm.extras
-
-
 # --- the tab -----------------------------------------------------------------------------------------
 
 
@@ -246,7 +242,7 @@ def build_tab(hub: ModelHub) -> None:
         progress(0, desc="loading the model (first use only)" if not hub.is_loaded(MODEL) else "reading the prompt")
         lm, ids = prepare(hub, text, is_chat)
         path = Path(text, bool(is_chat), ids, history=path.history)
-        if D.weights_choice(lm, w) == D.FAST and not hub_has_engine(lm):
+        if D.weights_choice(lm, w) == D.FAST and not D.fast_measured(lm):
             progress(0.5, desc="packing the 4-bit weights and measuring them against 32-bit (first use only)")
         fig, md = chart(lm, path, s, seed_i, w)
         return fig, md, chips_html(prompt_display(lm, path), []), path

@@ -112,8 +112,6 @@ def token_text(tokenizer, token_id: int) -> str:
 class ExactEngine:
     """The model's own transformers forward with its DynamicCache (any model, any device)."""
 
-    name = EXACT
-
     def __init__(self, lm: LoadedModel):
         self.model = lm.model
 
@@ -153,10 +151,18 @@ class FastCheck:
     exact_step_ms: float  # the model's own forward, one cached step
 
 
+CHECK_KEY = "fast_llama_check"  # where the measurement is kept, in the LoadedModel's extras
+
+
+def fast_measured(lm: LoadedModel) -> bool:
+    """Whether the 4-bit engine is built and measured already (else the first use takes a second or two)."""
+    return CHECK_KEY in lm.extras
+
+
 def fast_agreement(lm: LoadedModel) -> FastCheck:
     """How close and how fast the 4-bit engine is, on AGREEMENT_TEXT, measured on first use."""
     with _agreement_lock:
-        found = lm.extras.get("fast_llama_check")
+        found = lm.extras.get(CHECK_KEY)
         if found is None:
             ids = encode(lm.tokenizer, AGREEMENT_TEXT, False)
             agreement = fast_llama.agreement(lm.model, fast_llama.engine_for(lm), ids)
@@ -167,7 +173,7 @@ def fast_agreement(lm: LoadedModel) -> FastCheck:
                 for token in ids[8:16]:
                     exact.step(cache, [token])
             found = FastCheck(agreement, (time.perf_counter() - began) * 1000 / len(ids[8:16]))
-            lm.extras["fast_llama_check"] = found
+            lm.extras[CHECK_KEY] = found
         return found
 
 

@@ -151,9 +151,6 @@ class FastLlama:
         self.head = head.to(torch.float16) if bits == 4 else head
         if bits == 4:
             self._own_bytes += self.head.numel() * self.head.element_size()
-        self.max_weight_error = max(
-            (w.max_error for mats in self.layers for w in mats.values() if isinstance(w, Int4Weight)), default=0.0
-        )
 
     def weight_mb(self) -> float:
         """Memory this engine adds beyond the model it was built from (its KV caches not counted)."""
