@@ -231,6 +231,17 @@ def test_streamed_generation_through_the_app_says_which_weights(client, weights,
     assert any(isinstance(out[0], str) and "token-chip" in out[0] for out in job.outputs())
 
 
+def test_unknown_weights_get_a_clear_message_and_the_app_keeps_serving(client, lm):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(UserInputError, match="Weights must be one of"):
+        D.weights_choice(lm, "8-bit")
+    with pytest.raises(AppError, match="8-bit"):
+        client.submit(PROMPT, False, "8-bit", 0.0, 0, 1.0, 0.0, 1.0, 4, 0,
+                      api_name="/sampling_generate_stream").result(timeout=120)
+    assert client.predict(PROMPT, 0.8, 40, 0.9, 0.05, False, api_name="/next_token")["candidates"]
+
+
 def test_api_bad_input_message(client):
     from gradio_client.exceptions import AppError
 
