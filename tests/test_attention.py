@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from playground.lessons import attention as lesson
-from playground.lessons.attention_probe import induction_scores, previous_token_scores, run_probe, top_heads
-from playground.lessons.attention_weights import MAX_TOKENS, AttentionCache, head_summary
-from playground.ui.errors import UserInputError
+from playground.lessons.attention import tab as lesson
+from playground.lessons.attention.probe import induction_scores, previous_token_scores, run_probe, top_heads
+from playground.lessons.attention.weights import MAX_TOKENS, AttentionCache, head_summary
+from playground.checks import UserInputError
 
 LM = "smollm2-135m-instruct"
 ENC = "all-minilm-l6-v2"
@@ -83,7 +83,7 @@ def test_changing_layer_or_head_does_not_rerun_the_model(hub):
 
 
 def test_lines_view_draws_the_models_own_weights(hub):
-    from playground.lessons.attention_figures import LINES_MIN_WEIGHT, attention_lines, lines_figure, lines_window
+    from playground.lessons.attention.figures import LINES_MIN_WEIGHT, attention_lines, lines_figure, lines_window
 
     att, _ = lesson.attentions_for(hub, TEXT, LM)
     layer, head = INDUCTION_HEAD
@@ -111,7 +111,7 @@ def test_cache_is_bounded(lm):
     cache = AttentionCache(max_entries=2)
     for text in ["one", "two", "three"]:
         cache.get(lm, text)
-    assert cache.misses == 3 and len(cache._items) == 2
+    assert cache.misses == 3 and len(cache) == 2
     cache.get(lm, "three")
     assert cache.misses == 3
     cache.get(lm, "one")  # was dropped, least recently used

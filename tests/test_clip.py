@@ -15,9 +15,9 @@ import pytest
 import torch
 from PIL import Image
 
-from playground.lessons import clip
-from playground.lessons.clip_tiny import tiny_clip
-from playground.lessons.clip_zero_shot import (
+from playground.lessons.clip import tab as clip
+from playground.testing.tiny_clip import tiny_clip
+from playground.lessons.clip.zero_shot import (
     DEFAULT_TEMPLATE,
     MAX_LABELS,
     MAX_SIDE,
@@ -37,7 +37,7 @@ from playground.lessons.clip_zero_shot import (
 )
 from playground.models import ModelHub
 from playground.models.sources import Resolution
-from playground.ui.errors import UserInputError
+from playground.checks import UserInputError
 
 FIX = "python -m playground fetch clip-vit-b-32"
 

@@ -12,7 +12,7 @@ import pytest
 from playground.data import BUILTIN_CORPORA, Corpus, load_builtin, read_upload, upload_columns
 from playground.data.uploads import MAX_FILE_BYTES
 from playground.models.embedding_cache import EmbeddingCache, embed_texts
-from playground.ui.errors import UserInputError
+from playground.checks import UserInputError
 
 # --- built-in corpora -----------------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from playground.lessons import embeddings as E
-from playground.lessons.embeddings_context import contextual_vectors
-from playground.lessons.embeddings_space import (
+from playground.lessons.embeddings import tab as E
+from playground.lessons.embeddings.context import contextual_vectors
+from playground.lessons.embeddings.space import (
     PROJECTIONS,
     ProjectionCache,
     fit_projection,
@@ -19,7 +19,7 @@ from playground.lessons.embeddings_space import (
     trustworthiness,
 )
 from playground.models.embedding_cache import CACHE
-from playground.ui.errors import UserInputError
+from playground.checks import UserInputError
 
 SENTENCES = [
     "The cat sat on the mat.",

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from playground.lessons import sampling_decode as D
-from playground.lessons import sampling_warpers as W
-from playground.models import fast_llama as FL
+from playground.lessons.sampling import distribution as D
+from playground.lessons.sampling import warpers as W
+from playground.lm import engines, prompts
+from playground.lm import fast_llama as FL
 
 PROMPT = "The best thing about rainy days is"
 
@@ -37,7 +38,7 @@ def exact_engine(lm):
 
 
 def test_float32_engine_matches_transformers_prefill_and_cached_steps(lm, exact_engine):
-    prompt = D.encode(lm.tokenizer, PROMPT, False)
+    prompt = prompts.encode(lm.tokenizer, PROMPT, False)
     rows = [[11, 260, 3100, 28, 9], [17, 17, 17, 17, 17]]  # two rows that part after the prompt
     state, first = exact_engine.start(prompt, rows=2, capacity=len(prompt) + 5)
     with torch.inference_mode():
@@ -57,7 +58,7 @@ def test_float32_engine_matches_transformers_prefill_and_cached_steps(lm, exact_
 
 def test_float32_engine_greedy_equals_generate(lm, exact_engine):
     for prompt in (PROMPT, "def fibonacci(n):"):
-        ids = D.encode(lm.tokenizer, prompt, False)
+        ids = prompts.encode(lm.tokenizer, prompt, False)
         with torch.inference_mode():
             ref = lm.model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
                                     do_sample=False, max_new_tokens=20)[0, len(ids):].tolist()
@@ -97,39 +98,39 @@ def test_pack_int4_is_close_on_the_real_weights(lm):
 
 
 def test_4bit_engine_agrees_with_float32(lm):
-    check = D.fast_agreement(lm)
+    check = engines.fast_agreement(lm)
     a = check.agreement
     assert a.step_ms > 0 and check.exact_step_ms > 0
     assert a.positions >= 40
     assert a.top1_same >= 0.9 * a.positions
     assert a.kl_mean < 2e-3
     assert a.max_prob_diff < 0.06
-    note = D.weights_note(lm, D.FAST)
+    note = engines.weights_note(lm, engines.FAST)
     assert f"{a.top1_same} of {a.positions}" in note
 
 
 def test_4bit_decode_is_reproducible_and_rows_are_independent(lm):
-    ids = D.encode(lm.tokenizer, PROMPT, False)
+    ids = prompts.encode(lm.tokenizer, PROMPT, False)
     s = W.Settings(1.0, 0, 0.95, 0.0)
-    a = [row[0] for row in D.decode(lm, ids, [s], 7, 12, weights=D.FAST)]
-    b = [row[0] for row in D.decode(lm, ids, [s], 7, 12, weights=D.FAST)]
+    a = [row[0] for row in D.decode(lm, ids, [s], 7, 12, weights=engines.FAST)]
+    b = [row[0] for row in D.decode(lm, ids, [s], 7, 12, weights=engines.FAST)]
     assert [x.id for x in a] == [x.id for x in b] and [x.prob for x in a] == [x.prob for x in b]
     three = [W.Settings(0.0), W.Settings(0.7), W.Settings(1.5)]
-    batch = list(D.decode(lm, ids, three, 3, 6, weights=D.FAST))
+    batch = list(D.decode(lm, ids, three, 3, 6, weights=engines.FAST))
     for r, setting in enumerate(three):
-        alone = [row[0].id for row in D.decode(lm, ids, [setting], 3, 6, weights=D.FAST)]
+        alone = [row[0].id for row in D.decode(lm, ids, [setting], 3, 6, weights=engines.FAST)]
         assert [row[r].id for row in batch if row[r] is not None] == alone[: len(batch)]
 
 
 def test_4bit_step_probabilities_are_the_warped_engine_logits(lm):
-    ids = D.encode(lm.tokenizer, PROMPT, False)
+    ids = prompts.encode(lm.tokenizer, PROMPT, False)
     s = W.Settings(0.8, 40, 0.9, 0.05)
-    logits = D.next_logits(lm, ids, D.FAST)
-    step = next(D.decode(lm, ids, [s], 1, 1, weights=D.FAST))[0]
+    logits = D.next_logits(lm, ids, engines.FAST)
+    step = next(D.decode(lm, ids, [s], 1, 1, weights=engines.FAST))[0]
     probs = torch.softmax(W.warp(logits[None], s), dim=-1)[0]
     assert step.prob == pytest.approx(float(probs[step.id]), abs=1e-6)
     # the 4-bit and 32-bit logits are kept apart
-    assert not torch.equal(logits, D.next_logits(lm, ids, D.EXACT))
+    assert not torch.equal(logits, D.next_logits(lm, ids, engines.EXACT))
 
 
 def test_engine_is_built_once_and_its_memory_is_reported(hub, lm):
@@ -147,7 +148,7 @@ def test_4bit_falls_back_where_there_is_no_engine(lm):
     from playground.models.device import Placement
 
     on_gpu = replace(lm, placement=Placement(device="cuda", dtype="bfloat16", quant="nf4"), extras={})
-    assert D.weights_choice(on_gpu, D.FAST) == D.EXACT
-    assert "cuda" in D.weights_note(on_gpu, D.FAST)
+    assert engines.weights_choice(on_gpu, engines.FAST) == engines.EXACT
+    assert "cuda" in engines.weights_note(on_gpu, engines.FAST)
     with pytest.raises(RuntimeError, match="No 4-bit engine"):
         FL.engine_for(on_gpu)

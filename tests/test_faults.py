@@ -7,7 +7,8 @@ import pytest
 
 from playground.models import ModelHub, ModelUnavailable
 from playground.models.sources import Resolution
-from playground.ui.errors import UserInputError, friendly
+from playground.checks import UserInputError
+from playground.ui.errors import friendly
 
 
 def test_corrupt_converted_model_is_explained_and_others_still_load(tmp_path):

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from playground.lessons import grounding_answer as ans
-from playground.lessons import grounding_eval as ev
-from playground.lessons import grounding_pipeline as pipe
-from playground.lessons import grounding_retrieval as ret
-from playground.lessons import grounding_support as sup
-from playground.ui.errors import UserInputError
+from playground.lm.prompts import chat_ids
+from playground.lessons.grounding import answer as ans
+from playground.lessons.grounding import evaluation as ev
+from playground.lessons.grounding import pipeline as pipe
+from playground.lessons.grounding import retrieval as ret
+from playground.lessons.grounding import support as sup
+from playground.checks import UserInputError
 
 KB = ret.builtin_passages()
 
@@ -68,11 +69,14 @@ def test_hybrid_uses_rank_bm25_scores(st):
 
 
 def test_embedding_cache_reuses_passages(st):
+    from playground.models.embedding_cache import CACHE
+
     ret.embed(st, KB)
-    before = len(ret._cache)
+    before = CACHE.encoded
     edited = KB[:-1] + ["Quillmere has a brand-new passage about lighthouses."]
-    ret.embed(st, edited)
-    assert len(ret._cache) == before + 1
+    vecs = ret.embed(st, edited)
+    assert CACHE.encoded == before + 1  # only the new passage went through the model
+    np.testing.assert_allclose(vecs, st.encode(edited, normalize_embeddings=True), atol=1e-5)
 
 
 @pytest.mark.parametrize("text", ["", "  \n\n  ", None])
@@ -165,13 +169,13 @@ def test_correctness_rule():
 
 
 def _prompt(lm, question="What is the capital of Quillmere?"):
-    return ans.prompt_ids(lm.tokenizer, ans.closed_book_messages(question))
+    return chat_ids(lm.tokenizer, ans.closed_book_messages(question))
 
 
 @pytest.mark.parametrize("temperature", [0.0, 0.8])
 def test_token_probs_equal_model_softmax(lm, temperature):
     prompt = _prompt(lm)
-    [g] = ans.generate(lm.model, lm.tokenizer, prompt, max_new_tokens=8, temperature=temperature, seed=5)
+    [g] = ans.generate(lm, prompt, max_new_tokens=8, temperature=temperature, seed=5)
     assert len(g.ids) > 0
     with torch.no_grad():
         logits = lm.model(torch.tensor([prompt + g.ids])).logits[0].float()
@@ -186,7 +190,7 @@ def test_token_probs_equal_model_softmax(lm, temperature):
 
 def test_same_seed_same_answers(lm):
     prompt = _prompt(lm, "Who is the Harbourwarden of Quillmere?")
-    run = lambda seed: [g.ids for g in ans.generate(lm.model, lm.tokenizer, prompt, max_new_tokens=6, temperature=1.0, seed=seed, n=3)]  # noqa: E731
+    run = lambda seed: [g.ids for g in ans.generate(lm, prompt, max_new_tokens=6, temperature=1.0, seed=seed, n=3)]  # noqa: E731
     first = run(11)
     assert run(11) == first
     assert any(run(12)[i] != first[i] for i in range(3))  # a different seed draws differently

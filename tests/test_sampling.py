@@ -15,10 +15,12 @@ from transformers.generation.logits_process import (
     TopPLogitsWarper,
 )
 
-from playground.lessons import sampling as S
-from playground.lessons import sampling_decode as D
-from playground.lessons import sampling_warpers as W
-from playground.ui.errors import UserInputError
+from playground.lessons.sampling import tab as S
+from playground.lessons.sampling import distribution as D
+from playground.lessons.sampling import warpers as W
+from playground.lm import engines, prompts
+from playground.checks import UserInputError
+from playground.lru import BoundedLRU
 
 PROMPT = "The best thing about rainy days is"
 
@@ -52,7 +54,7 @@ GRID = [
 @pytest.mark.parametrize("chat", [False, True])
 def test_prob_matches_transformers_warpers_over_a_grid(hub, lm, chat):
     prompt = "Write one sentence about the sea." if chat else PROMPT
-    ids = D.encode(lm.tokenizer, prompt, chat)
+    ids = prompts.encode(lm.tokenizer, prompt, chat)
     with torch.inference_mode():
         plain = lm.model(torch.tensor([ids])).logits[0, -1].float()
     # the tab's kept logits are the model's own (lm_head on the last position only, so the float
@@ -108,7 +110,7 @@ def test_draw_follows_the_distribution():
 
 
 def test_repetition_penalty_matches_transformers(lm):
-    ids = D.encode(lm.tokenizer, "the cat and the dog and the cat", False)
+    ids = prompts.encode(lm.tokenizer, "the cat and the dog and the cat", False)
     logits = torch.randn(1, len(lm.tokenizer), generator=torch.Generator().manual_seed(0))
     for penalty in (0.7, 1.3, 2.0):
         ref = RepetitionPenaltyLogitsProcessor(penalty)(torch.tensor([ids]), logits.clone())
@@ -117,8 +119,8 @@ def test_repetition_penalty_matches_transformers(lm):
 
 
 def test_raw_prompt_is_encoded_as_the_tokenizer_does_and_chat_uses_the_template(lm):
-    assert D.encode(lm.tokenizer, PROMPT, False) == lm.tokenizer(PROMPT)["input_ids"]
-    chat_ids = D.encode(lm.tokenizer, "Hi", True)
+    assert prompts.encode(lm.tokenizer, PROMPT, False) == lm.tokenizer(PROMPT)["input_ids"]
+    chat_ids = prompts.encode(lm.tokenizer, "Hi", True)
     text = lm.tokenizer.decode(chat_ids)
     assert text.endswith("<|im_start|>assistant\n") and "<|im_start|>user\nHi<|im_end|>" in text
 
@@ -142,7 +144,7 @@ def test_same_seed_same_text_and_steps_match_the_stream(hub, lm):
     assert c["text"] != a["text"]  # another seed, another draw (true for this prompt and these seeds)
     # clicking "Step" n times (a full forward each time) draws what the streamed run drew
     s = W.Settings(1.0, 0, 0.95, 0.0)
-    ids = D.encode(lm.tokenizer, PROMPT, False)
+    ids = prompts.encode(lm.tokenizer, PROMPT, False)
     for i in range(4):
         step = D.make_step(lm.tokenizer, D.next_logits(lm, ids), ids, s, 7, i)
         assert step.id == a["steps"][i]["id"]
@@ -150,7 +152,7 @@ def test_same_seed_same_text_and_steps_match_the_stream(hub, lm):
 
 
 def test_compare_rows_are_independent_runs(lm):
-    ids = D.encode(lm.tokenizer, PROMPT, False)
+    ids = prompts.encode(lm.tokenizer, PROMPT, False)
     settings = [W.Settings(0.0), W.Settings(0.7), W.Settings(1.5)]
     rows = list(D.decode(lm, ids, settings, 3, 6))
     greedy_alone = [row[0].id for row in D.decode(lm, ids, [W.Settings(0.0)], 3, 6)]
@@ -160,7 +162,7 @@ def test_compare_rows_are_independent_runs(lm):
 
 
 def test_branch_forces_the_first_token(lm):
-    ids = D.encode(lm.tokenizer, PROMPT, False)
+    ids = prompts.encode(lm.tokenizer, PROMPT, False)
     alt = lm.tokenizer(" because")["input_ids"][0]
     steps = [row[0] for row in D.decode(lm, ids, [W.Settings(0.0)], 0, 3, forced=alt)]
     assert steps[0].id == alt and steps[0].forced
@@ -195,11 +197,11 @@ def test_generate_bad_input(hub):
 
 
 def test_logits_cache_is_bounded():
-    cache = D.LogitsCache(size=3)
+    cache = BoundedLRU(3)
     for i in range(5):
         cache.put(("m", (i,)), torch.zeros(2))
     assert cache.get(("m", (0,))) is None and cache.get(("m", (4,))) is not None
-    assert len(cache._data) == 3
+    assert len(cache) == 3
 
 
 # --- through the launched app ------------------------------------------------------------------------
@@ -235,7 +237,7 @@ def test_unknown_weights_get_a_clear_message_and_the_app_keeps_serving(client, l
     from gradio_client.exceptions import AppError
 
     with pytest.raises(UserInputError, match="Weights must be one of"):
-        D.weights_choice(lm, "8-bit")
+        engines.weights_choice(lm, "8-bit")
     with pytest.raises(AppError, match="8-bit"):
         client.submit(PROMPT, False, "8-bit", 0.0, 0, 1.0, 0.0, 1.0, 4, 0,
                       api_name="/sampling_generate_stream").result(timeout=120)

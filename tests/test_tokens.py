@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from playground.lessons import tokens as lesson
-from playground.lessons.tokens_chat import chat_template_view, messages_from
-from playground.lessons.tokens_core import (
+from playground.lessons.tokens import tab as lesson
+from playground.lessons.tokens.chat_template import chat_template_view, messages_from
+from playground.lessons.tokens.encoding import (
     FAMILY_BYTE_BPE,
     FAMILY_CLIP,
     FAMILY_WORDPIECE,
@@ -16,8 +16,8 @@ from playground.lessons.tokens_core import (
     encode,
     piece_bytes,
 )
-from playground.lessons.tokens_loss import round_trip, strip_accents
-from playground.ui.errors import UserInputError
+from playground.lessons.tokens.round_trip import round_trip, strip_accents
+from playground.checks import UserInputError
 from playground.viz.token_chips import Chip, plain_label, render_chips
 
 SMOL, MINILM, CLIP = "smollm2-135m-instruct", "all-minilm-l6-v2", "clip-vit-b-32"

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from playground.lessons import topics_pipeline as P
+from playground.lessons.topics import pipeline as P
 from playground.models.embedding_cache import embed_texts
-from playground.ui.errors import UserInputError
+from playground.checks import UserInputError
 
 SUBJECTS = {
     "cooking": (
@@ -178,7 +178,7 @@ def test_neighbours_clamped_below_corpus_size():
 
 
 def test_corpus_sources(tmp_path, docs_labels):
-    from playground.lessons.topics import load_corpus
+    from playground.lessons.topics.tab import load_corpus
 
     docs, labels = docs_labels
     path = tmp_path / "mine.csv"
@@ -196,7 +196,7 @@ def test_corpus_sources(tmp_path, docs_labels):
 def test_downloads_are_safetensors_and_load_back(fit, encoder, tmp_path):
     from bertopic import BERTopic
 
-    from playground.lessons.topics import write_downloads
+    from playground.lessons.topics.tab import write_downloads
 
     P.represent(fit, "c-TF-IDF")
     csv_path, zip_path = write_downloads(fit, "c-TF-IDF")

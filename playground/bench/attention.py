@@ -10,15 +10,15 @@
 from __future__ import annotations
 
 from playground.bench import Measurement, timed
-from playground.lessons import attention as lesson
-from playground.lessons.attention_figures import (
+from playground.lessons.attention import tab as lesson
+from playground.lessons.attention.figures import (
     head_figure,
     layer_figure,
     summary_figure,
     summary_pointers,
     token_figure,
 )
-from playground.lessons.attention_weights import encode, network
+from playground.lessons.attention.weights import encode, network
 from playground.models import ModelHub
 
 TOKENS = 64

@@ -12,9 +12,9 @@ import torch
 from PIL import Image
 
 from playground.bench import Measurement, timed
-from playground.lessons import clip
-from playground.lessons.clip_tiny import tiny_clip
-from playground.lessons.clip_zero_shot import (
+from playground.lessons.clip import tab as clip
+from playground.testing.tiny_clip import tiny_clip
+from playground.lessons.clip.zero_shot import (
     DEFAULT_TEMPLATE,
     clip_ensemble_templates,
     label_embeddings,

@@ -17,8 +17,8 @@ import numpy as np
 
 from playground.bench import Measurement, timed
 from playground.data import load_builtin
-from playground.lessons import embeddings as E
-from playground.lessons.embeddings_space import PROJECTIONS
+from playground.lessons.embeddings import tab as E
+from playground.lessons.embeddings.space import PROJECTIONS
 from playground.models.embedding_cache import CACHE, EmbeddingCache, embed_texts
 
 N = 1_000

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import torch
 
+from playground.lm.prompts import chat_ids
 from playground.bench import Measurement, timed
-from playground.lessons import grounding_answer as ans
-from playground.lessons import grounding_pipeline as pipe
-from playground.lessons import grounding_retrieval as ret
+from playground.lessons.grounding import answer as ans
+from playground.lessons.grounding import pipeline as pipe
+from playground.lessons.grounding import retrieval as ret
 from playground.models import ModelHub
 
 QUESTION = "What is the capital of Quillmere?"
@@ -23,12 +24,12 @@ def measure(hub: ModelHub) -> list[Measurement]:
     kb = ret.builtin_passages()
     n = pipe.MAX_NEW_TOKENS
 
-    closed = ans.prompt_ids(lm.tokenizer, ans.closed_book_messages(QUESTION))
+    closed = chat_ids(lm.tokenizer, ans.closed_book_messages(QUESTION))
     hits = ret.retrieve(st, kb, QUESTION, 3)  # also warms the passage-embedding cache
-    grounded = ans.prompt_ids(lm.tokenizer, ans.grounded_messages(QUESTION, [h.text for h in hits]))
+    grounded = chat_ids(lm.tokenizer, ans.grounded_messages(QUESTION, [h.text for h in hits]))
 
     def ours(prompt):
-        return lambda: ans.generate(lm.model, lm.tokenizer, prompt, max_new_tokens=n, temperature=0.0)
+        return lambda: ans.generate(lm, prompt, max_new_tokens=n, temperature=0.0)
 
     def bare(prompt):
         ids = torch.tensor([prompt])

@@ -10,7 +10,8 @@ import statistics
 import time
 
 from playground.bench import Measurement, timed
-from playground.models import ModelHub, fast_llama
+from playground.lm import fast_llama
+from playground.models import ModelHub
 
 KEY = "smollm2-135m-instruct"
 N_TOKENS = 32
@@ -20,14 +21,15 @@ PROMPT = "The best thing about rainy days is"
 def measure(hub: ModelHub) -> list[Measurement]:
     import torch
 
-    from playground.lessons import sampling as S
-    from playground.lessons import sampling_decode as D
-    from playground.lessons import sampling_warpers as W
+    from playground.lessons.sampling import tab as S
+    from playground.lessons.sampling import distribution as D
+    from playground.lessons.sampling import warpers as W
+    from playground.lm import engines, prompts
     from playground.viz.generated_chips import chips_html
 
     lm = hub.get(KEY)
     model, tok = lm.model, lm.tokenizer
-    ids = D.encode(tok, PROMPT, False)
+    ids = prompts.encode(tok, PROMPT, False)
     settings = W.Settings(temperature=1.0, top_p=0.95)
     counts: list[int] = []
 
@@ -44,7 +46,7 @@ def measure(hub: ModelHub) -> list[Measurement]:
     build_start = time.perf_counter()
     engine = fast_llama.engine_for(lm)
     build_s = time.perf_counter() - build_start
-    agree = D.fast_agreement(lm).agreement
+    agree = engines.fast_agreement(lm).agreement
 
     enc = tok(PROMPT, return_tensors="pt")
 
@@ -64,19 +66,19 @@ def measure(hub: ModelHub) -> list[Measurement]:
 
     # This CPU is shared and its load swings within seconds: interleave them, take medians.
     gen_t, floor_t, fast_t, exact_t = [], [], [], []
-    reference_generate(), bare_forward_loop(), stream(D.FAST), stream(D.EXACT)  # warm-up
+    reference_generate(), bare_forward_loop(), stream(engines.FAST), stream(engines.EXACT)  # warm-up
     for _ in range(3):
         gen_t.append(timed(reference_generate, repeat=1) / N_TOKENS)
         floor_t.append(timed(bare_forward_loop, repeat=1) / N_TOKENS)
-        fast_t.append(stream(D.FAST))
-        exact_t.append(stream(D.EXACT))
+        fast_t.append(stream(engines.FAST))
+        exact_t.append(stream(engines.EXACT))
     ref_s, floor_s, per_token, exact_token = (statistics.median(t) for t in (gen_t, floor_t, fast_t, exact_t))
 
     # a 256-token prompt: cold (one forward, kept), then warm (only the reshaping)
     long_prompt = " ".join(["Rain falls on the quiet town while people read by the window."] * 40)
     long_ids = tok(long_prompt)["input_ids"][:256]
     long_text = tok.decode(long_ids)
-    assert len(D.encode(tok, long_text, False)) >= 250
+    assert len(prompts.encode(tok, long_text, False)) >= 250
 
     def bare_prefill():
         with torch.inference_mode():

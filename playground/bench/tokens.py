@@ -13,7 +13,7 @@ import statistics
 import time
 
 from playground.bench import Measurement, timed
-from playground.lessons import tokens as lesson
+from playground.lessons.tokens import tab as lesson
 from playground.models import ModelHub
 from playground.viz.token_chips import render_chips
 

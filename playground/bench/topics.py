@@ -19,7 +19,7 @@ import time
 
 from playground.bench import Measurement, timed
 from playground.data.corpora import load_builtin
-from playground.lessons import topics_pipeline as P
+from playground.lessons.topics import pipeline as P
 from playground.models import ModelHub
 from playground.models.embedding_cache import CACHE, embed_texts
 
@@ -37,7 +37,7 @@ def measure(hub: ModelHub) -> list[Measurement]:
     from bertopic import BERTopic
     from hdbscan import HDBSCAN
 
-    from playground.lessons.topics import ENCODER, render, topics_result
+    from playground.lessons.topics.tab import ENCODER, render, topics_result
 
     docs = load_builtin("docstrings", limit=N_DOCS).texts
     docs, _ = P.limit_docs(docs)

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from playground.data.corpora import Corpus
-from playground.ui.errors import UserInputError
+from playground.checks import UserInputError
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # the same limit Gradio's max_file_size enforces on upload
 SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl"}

@@ -9,11 +9,11 @@ would pad it and the vectors are the ones `encode` gives for those texts.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from typing import Callable
 
 import numpy as np
+
+from playground.lru import BoundedLRU
 
 BATCH_SIZE = 32  # SentenceTransformer.encode's default
 CHUNK_BATCHES = 8  # progress is reported after every 8 batches (256 texts)
@@ -24,35 +24,22 @@ class EmbeddingCache:
     """A bounded, thread-safe LRU map from (model key, text hash) to one float32 vector."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES):
-        self.max_entries = max_entries
-        self._store: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lru: BoundedLRU[np.ndarray] = BoundedLRU(max_entries)
         self.encoded = 0  # how many texts really went through the model (tests read it)
 
     def __len__(self) -> int:
-        return len(self._store)
+        return len(self._lru)
 
     def get_many(self, key: str, hashes: list[str]) -> dict[str, np.ndarray]:
-        found = {}
-        with self._lock:
-            for h in hashes:
-                vec = self._store.get((key, h))
-                if vec is not None:
-                    self._store.move_to_end((key, h))
-                    found[h] = vec
-        return found
+        found = {h: self._lru.get((key, h)) for h in hashes}
+        return {h: v for h, v in found.items() if v is not None}
 
     def put_many(self, key: str, items: dict[str, np.ndarray]) -> None:
-        with self._lock:
-            for h, vec in items.items():
-                self._store[(key, h)] = vec
-                self._store.move_to_end((key, h))
-            while len(self._store) > self.max_entries:
-                self._store.popitem(last=False)
+        for h, vec in items.items():
+            self._lru.put((key, h), vec)
 
     def clear(self) -> None:
-        with self._lock:
-            self._store.clear()
+        self._lru.clear()
 
 
 CACHE = EmbeddingCache()
@@ -70,7 +57,20 @@ def embed_texts(
     cache: EmbeddingCache = CACHE,
 ) -> np.ndarray:
     """float32 (n, d) sentence embeddings: exactly what `SentenceTransformer.encode` returns for
-    these texts (all-MiniLM-L6-v2 normalises inside its own pipeline; nothing is added here)."""
+    these texts (all-MiniLM-L6-v2 normalises inside its own pipeline; nothing is added here).
+    The model is loaded only if some text is not cached yet."""
+    return encode_cached(lambda: hub.get(key).model, key, texts, progress, cache)
+
+
+def encode_cached(
+    model: Callable[[], object] | object,
+    key: str,
+    texts: list[str],
+    progress: Callable | None = None,
+    cache: EmbeddingCache = CACHE,
+) -> np.ndarray:
+    """`embed_texts` for a sentence model in hand (or a callable that gives it), cached under `key`."""
+    get_model = model if callable(model) and not hasattr(model, "encode") else (lambda: model)
     hashes = [text_hash(t) for t in texts]
     found = cache.get_many(key, hashes)
     missing: dict[str, str] = {}  # hash -> text, each distinct missing text once
@@ -78,7 +78,7 @@ def embed_texts(
         if h not in found and h not in missing:
             missing[h] = t
     if missing:
-        model = hub.get(key).model
+        encoder = get_model()
         order = sorted(missing, key=lambda h: -len(missing[h]))  # encode's own longest-first order
         chunk = BATCH_SIZE * CHUNK_BATCHES
         new: dict[str, np.ndarray] = {}
@@ -86,8 +86,8 @@ def embed_texts(
             if progress is not None:
                 progress(start / len(order), desc=f"embedding {start:,} of {len(order):,} new texts")
             part = order[start : start + chunk]
-            vecs = model.encode([missing[h] for h in part], batch_size=BATCH_SIZE, convert_to_numpy=True,
-                                show_progress_bar=False)
+            vecs = encoder.encode([missing[h] for h in part], batch_size=BATCH_SIZE, convert_to_numpy=True,
+                                  show_progress_bar=False)
             vecs = np.asarray(vecs, dtype=np.float32)
             new.update({h: vecs[i].copy() for i, h in enumerate(part)})  # copy: rows must not pin the chunk
         cache.encoded += len(order)
@@ -96,6 +96,6 @@ def embed_texts(
         if progress is not None:
             progress(1.0, desc=f"embedded {len(order):,} new texts")
     if not texts:
-        dim = hub.get(key).model.get_sentence_embedding_dimension()
+        dim = get_model().get_sentence_embedding_dimension()
         return np.zeros((0, dim), dtype=np.float32)
     return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)

@@ -23,6 +23,13 @@ from playground.models.sources import Resolution, converted_cache_dir, resolve
 log = logging.getLogger(__name__)
 
 
+class UnknownModel(KeyError):
+    """A model key that is not in the catalog (nor in the user's config)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
 class ModelUnavailable(RuntimeError):
     """A model cannot be loaded here. `str()` is a sentence a learner can act on."""
 
@@ -91,7 +98,7 @@ class ModelHub:
     def spec(self, key: str) -> ModelSpec:
         if key not in self.specs:
             known = ", ".join(self.specs)
-            raise KeyError(f"Unknown model '{key}'. Known models: {known}.")
+            raise UnknownModel(f"Unknown model '{key}'. Known models: {known}.")
         return self.specs[key]
 
     def keys(self, kind: Kind | None = None) -> list[str]:

@@ -1,0 +1,1 @@
+"""Stand-ins for tests and benchmarks, never shown to a learner."""
