@@ -15,7 +15,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from playground.lessons import lessons  # noqa: E402
+from playground.lessons import lessons, public_endpoints  # noqa: E402
 from playground.models import ModelHub, default_hub  # noqa: E402
 from playground.ui import models_tab  # noqa: E402
 from playground.ui.security import RefuseUnneededRoutes  # noqa: E402
@@ -52,8 +52,17 @@ def build_app(hub: ModelHub | None = None) -> gr.Blocks:
                         gr.Markdown(f"This lesson could not be built ({type(exc).__name__}: {exc}). The other tabs work.")
             with gr.Tab("Models", id="models") as tab:
                 models_tab.build_tab(hub, tab)
+    keep_public_api(demo, public_endpoints() + models_tab.ENDPOINTS)
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=2)
     return demo
+
+
+def keep_public_api(demo: gr.Blocks, public: tuple[str, ...]) -> None:
+    """Make every event whose api_name is not in `public` private: "Use via API" then lists the
+    documented endpoints only, and clients cannot call a tab's view-only or helper events."""
+    for fn in demo.fns.values():
+        if fn.api_name not in public:
+            fn.api_visibility = "private"
 
 
 def launch_kwargs() -> dict:

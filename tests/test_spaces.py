@@ -21,10 +21,15 @@ def test_wrapped_with_spaces_gpu_on_a_space(monkeypatch):
     fake.GPU = lambda fn: seen.append(fn) or fn
     monkeypatch.setitem(sys.modules, "spaces", fake)
     monkeypatch.setenv("SPACE_ID", "someone/llm-playground")
-    from playground.ui.errors import friendly
+    from playground.ui.errors import friendly, on_gpu
 
+    @on_gpu
     @friendly
     def next_token():
         return 42
 
-    assert next_token() == 42 and len(seen) == 1
+    @friendly
+    def redraw():  # light work does not ask for a GPU
+        return 1
+
+    assert next_token() == 42 and redraw() == 1 and len(seen) == 1

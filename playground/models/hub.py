@@ -183,21 +183,6 @@ class ModelHub:
     def loaded_models(self) -> list[LoadedModel]:
         return list(self._loaded.values())
 
-    def unload(self, key: str) -> None:
-        """Forget a model (used after a CUDA out-of-memory error to free its memory)."""
-        with self._lock(key):
-            self._loaded.pop(key, None)
-        import gc
-
-        gc.collect()
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-        except Exception:
-            pass
-
     # --- status -------------------------------------------------------------------------------
 
     def status(self) -> list[ModelStatus]:

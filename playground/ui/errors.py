@@ -49,11 +49,8 @@ def _free_cuda() -> None:
 
 
 def friendly(fn: Callable) -> Callable:
-    """Decorator for Gradio event handlers (plain functions and generators).
-
-    On a ZeroGPU Space the handler also runs inside `spaces.GPU` (elsewhere that is a no-op),
-    so every event that may touch a model gets a GPU for its duration.
-    """
+    """Decorator for Gradio event handlers (plain functions and generators): errors become a
+    message on the page. Handlers that run a model are also decorated with `on_gpu`."""
     where = fn.__name__.replace("_", " ")
     if inspect.isgeneratorfunction(fn):
 
@@ -64,7 +61,7 @@ def friendly(fn: Callable) -> Callable:
             except Exception as exc:
                 raise translate(exc, where) from None
 
-        return gpu_task(gen_wrapper)
+        return gen_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -73,4 +70,10 @@ def friendly(fn: Callable) -> Callable:
         except Exception as exc:
             raise translate(exc, where) from None
 
-    return gpu_task(wrapper)
+    return wrapper
+
+
+def on_gpu(fn: Callable) -> Callable:
+    """For handlers that run a model: on a ZeroGPU Space the call runs inside `spaces.GPU`, so it
+    holds a GPU for its duration; elsewhere this changes nothing. Put it above `@friendly`."""
+    return gpu_task(fn)

@@ -12,12 +12,3 @@ def lesson_intro(idea: str, notice: list[str], try_this: list[str]) -> gr.Markdo
     lines += ["", "**Try this:**"]
     lines += [f"{i}. {item}" for i, item in enumerate(try_this, 1)]
     return gr.Markdown("\n".join(lines), elem_classes=["lesson-intro"])
-
-
-def coming_soon(title: str, what: str) -> gr.Markdown:
-    """The placeholder for a lesson whose widget has not landed yet. It claims nothing else."""
-    return gr.Markdown(
-        f"### {title}: coming soon\n\n{what}\n\nThis lesson's widget is not built yet; "
-        "the other tabs work.",
-        elem_classes=["lesson-intro"],
-    )

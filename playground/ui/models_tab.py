@@ -22,6 +22,9 @@ def status_json(hub: ModelHub) -> dict:
     }
 
 
+ENDPOINTS = ("models_status",)  # public: the hub's table as JSON
+
+
 def build_tab(hub: ModelHub, tab: gr.Tab | None = None) -> None:
     gr.Markdown(
         "Every lesson borrows its model from one shared hub: each model is loaded once, on first "

@@ -2,4 +2,7 @@
 
 from playground.lessons.sampling.tab import TITLE, build_tab
 
-__all__ = ["TITLE", "build_tab"]
+# the public API: the endpoints a client may call (README "The lessons"); every other event is private
+ENDPOINTS = ("next_token", "generate", "generate_stream")
+
+__all__ = ["ENDPOINTS", "TITLE", "build_tab"]
