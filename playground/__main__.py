@@ -10,7 +10,7 @@ import sys
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from playground.app import serve
+    from playground.ui.app import serve
 
     if args.share:
         print("Sharing through a public gradio.live link, as asked (--share).")

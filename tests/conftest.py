@@ -56,7 +56,7 @@ def encoder(hub):
 @pytest.fixture(scope="session")
 def app_url(hub):
     """The whole app, launched once in this process, sharing the session's hub."""
-    from playground.app import build_app, launch_kwargs
+    from playground.ui.app import build_app, launch_kwargs
 
     demo = build_app(hub)
     _, url, _ = demo.launch(

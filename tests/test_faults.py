@@ -90,3 +90,41 @@ def test_a_raising_handler_leaves_the_server_serving():
         assert client.predict("fine", api_name="/explode") == "FINE"
     finally:
         demo.close()
+
+
+def test_input_errors_log_one_line_and_real_faults_one_traceback(capfd, caplog):
+    """The terminal a teacher watches: an ordinary input error is one line, a real fault keeps
+    its traceback (once)."""
+    import logging
+
+    from gradio_client import Client
+
+    @friendly
+    def shout(text: str) -> str:
+        if text == "":
+            raise UserInputError("The text is empty.")
+        if text == "boom":
+            raise ValueError("kaput")
+        return text.upper()
+
+    with gr.Blocks() as demo:
+        box, out = gr.Textbox(), gr.Textbox()
+        box.submit(shout, box, out, api_name="shout")
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, show_error=False)
+    try:
+        client = Client(url, verbose=False)
+        capfd.readouterr()
+        with caplog.at_level(logging.INFO, logger="playground.ui.errors"):
+            with pytest.raises(Exception, match="The text is empty"):
+                client.predict("", api_name="/shout")
+            printed = capfd.readouterr()
+            assert "Traceback" not in printed.out + printed.err
+            assert [r.getMessage() for r in caplog.records] == ["shout: The text is empty."]
+            caplog.clear()
+            with pytest.raises(Exception, match="Something went wrong in shout"):
+                client.predict("boom", api_name="/shout")
+            printed = capfd.readouterr()
+            assert "Traceback" not in printed.out + printed.err  # Gradio prints none of its own
+            assert len(caplog.records) == 1 and caplog.records[0].exc_info is not None  # ours, with the traceback
+    finally:
+        demo.close()

@@ -15,7 +15,7 @@ from typing import Callable
 import gradio as gr
 
 from playground.models.gpu import gpu_task
-from playground.checks import UserInputError, check_float, check_int, check_text  # noqa: F401 (re-exported for tabs)
+from playground.checks import UserInputError
 from playground.models.hub import ModelUnavailable, UnknownModel
 
 log = logging.getLogger(__name__)
@@ -26,16 +26,21 @@ def _is_cuda_oom(exc: BaseException) -> bool:
 
 
 def translate(exc: BaseException, where: str) -> gr.Error:
+    """The message for the page. The terminal a teacher watches gets one line for an ordinary
+    input error and a traceback only for a real fault (logged here once, so Gradio prints none)."""
     if isinstance(exc, gr.Error):
         return exc
     if isinstance(exc, (UserInputError, ModelUnavailable, UnknownModel)):
-        return gr.Error(str(exc))
+        log.info("%s: %s", where, exc)
+        return gr.Error(str(exc), print_exception=False)
     if _is_cuda_oom(exc):
         _free_cuda()
         log.error("CUDA out of memory in %s", where)
-        return gr.Error("The GPU ran out of memory for this request. Try shorter input; the memory was freed.")
+        return gr.Error("The GPU ran out of memory for this request. Try shorter input; the memory was freed.",
+                        print_exception=False)
     log.exception("unexpected error in %s", where)
-    return gr.Error(f"Something went wrong in {where} ({type(exc).__name__}). The server logged the details and is still running.")
+    return gr.Error(f"Something went wrong in {where} ({type(exc).__name__}). The server logged the details and is still running.",
+                    print_exception=False)
 
 
 def _free_cuda() -> None:

@@ -42,7 +42,7 @@ def build_app(hub: ModelHub | None = None) -> gr.Blocks:
     hub = hub or default_hub()
     with gr.Blocks(title="LLM Playground") as demo:
         gr.Markdown(HEADER)
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):  # on a phone every lesson stays one tap away, not under "⋯"
             for key, module in lessons().items():
                 with gr.Tab(module.TITLE, id=key):
                     try:
