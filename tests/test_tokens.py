@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from playground.lessons.tokens import analysis, views
 from playground.lessons.tokens import tab as lesson
 from playground.lessons.tokens.chat_template import chat_template_view, messages_from
 from playground.lessons.tokens.encoding import (
@@ -16,6 +17,7 @@ from playground.lessons.tokens.encoding import (
     encode,
     piece_bytes,
 )
+from playground.lessons.tokens.lookup import lookup, parse_ids
 from playground.lessons.tokens.round_trip import round_trip, strip_accents
 from playground.checks import UserInputError
 from playground.viz.token_chips import Chip, plain_label, render_chips
@@ -194,17 +196,18 @@ def test_round_trip_byte_level_is_lossless_wordpiece_is_not(toks):
 def test_lookup_and_parse_ids(toks):
     tok = toks[SMOL]
     ids = encode(tok, SMOL, " hello🍕").ids
-    rows, _, decoded = lesson.lookup(tok, SMOL, ids)
-    assert decoded == " hello🍕"
+    found = lookup(tok, SMOL, ids)
+    rows = views.lookup_rows(found)
+    assert found.decoded == " hello🍕"
     assert rows[0][1] == "Ġhello" and rows[0][2] == "␣hello"
-    assert lesson.parse_ids("1, 2 [3]", 10) == [1, 2, 3]
+    assert parse_ids("1, 2 [3]", 10) == [1, 2, 3]
     for bad in ("", "abc", "-1", "99"):
         with pytest.raises(UserInputError):
-            lesson.parse_ids(bad, 10)
+            parse_ids(bad, 10)
 
 
 def test_compare_ranks_by_token_count(hub):
-    rows = lesson.compare_rows(hub, "Family: 👨‍👩‍👧‍👦 and 语言模型")
+    rows = views.compare_table(analysis.compare(hub, "Family: 👨‍👩‍👧‍👦 and 语言模型"))
     ranked = [r for r in rows if r[0] != "–"]
     assert {r[1] for r in ranked} >= {SMOL, MINILM, CLIP}
     counts = [r[3] for r in ranked]
@@ -245,12 +248,12 @@ def test_chips_mark_whitespace_bytes_and_escape_html():
 )
 def test_bad_input_gets_a_sentence(hub, text, key, message):
     with pytest.raises(UserInputError, match=message):
-        lesson.tokenize(hub, text, key)
+        analysis.tokenize(hub, text, key)
 
 
 def test_long_text_is_cut_with_a_notice(hub):
-    result, notice = lesson.tokenize(hub, "word " * 5_000, SMOL)
-    assert len(result.text) == lesson.MAX_CHARS and "only the first 20,000" in notice
+    result, notice = analysis.tokenize(hub, "word " * 5_000, SMOL)
+    assert len(result.text) == analysis.MAX_CHARS and "only the first 20,000" in notice
 
 
 # --- through the launched app -----------------------------------------------------------------------
@@ -269,21 +272,26 @@ def test_tokenize_api_shape(client, toks):
     assert clip["ids"] == toks[CLIP].encode(text)
 
 
+def test_view_handlers(hub):
+    """The tab's private events, called as the app calls them (the hub bound first)."""
+    result, stats, chips, ids = lesson.show_tokens(hub, "x " * 12_000, SMOL, False)
+    assert "only the first 20,000" in stats and "tc-chip" in chips
+    assert "Showing chips for the first 2,000" in chips and ids.count(",") == result.tokenized.n_tokens - 1
+    assert 'class="tc-id"' in lesson.redraw_chips(result, True) and 'class="tc-id"' not in chips
+    table = lesson.compare_tokenizers(hub, lesson.show_tokens(hub, "hello world", SMOL, False)[0])
+    assert views.COMPARE_HEADERS[0] == "rank" and len(table) >= 3
+    summary, diff = lesson.what_is_lost(lesson.show_tokens(hub, "Café 👍", MINILM, False)[0])
+    assert "[UNK]" in summary and "rt-lost" in diff
+    chat_summary, raw, chat_chips = lesson.chat_template(hub, SMOL, "Be brief.", "Hi", "Hello!")
+    assert "<|im_start|>" in raw and "tc-special" in chat_chips and "template adds" in chat_summary
+    rows, _ = lesson.id_to_piece(hub, "33662, 1", SMOL)
+    assert rows[0][1] == "Ġhello" and rows[1][3] == "yes"
+
+
 @pytest.mark.app
-def test_app_endpoints_and_errors(client):
+def test_app_errors(client):
     from gradio_client.exceptions import AppError
 
-    stats, chips, ids = client.predict("x " * 12_000, SMOL, False, api_name="/tokens_view")
-    assert "only the first 20,000" in stats and "tc-chip" in chips
-    assert "Showing chips for the first 2,000" in chips
-    table = client.predict("hello world", api_name="/tokens_compare")
-    assert table["headers"][0] == "rank" and len(table["data"]) >= 3
-    summary, diff = client.predict("Café 👍", MINILM, api_name="/tokens_round_trip")
-    assert "[UNK]" in summary and "rt-lost" in diff
-    chat_summary, raw, chat_chips = client.predict(SMOL, "Be brief.", "Hi", "Hello!", api_name="/tokens_chat_template")
-    assert "<|im_start|>" in raw and "tc-special" in chat_chips and "template adds" in chat_summary
-    rows, _ = client.predict("33662, 1", SMOL, api_name="/tokens_id_to_piece")
-    assert rows["data"][0][1] == "Ġhello" and rows["data"][1][3] == "yes"
     for args, message in [(("", SMOL), "empty"), (("hi", "nope"), "Unknown tokenizer"), (("a\x07", SMOL), "control")]:
         with pytest.raises(AppError, match=message):
             client.predict(*args, api_name="/tokenize")

@@ -13,7 +13,7 @@ import statistics
 import time
 
 from playground.bench import Measurement, timed
-from playground.lessons.tokens import tab as lesson
+from playground.lessons.tokens import analysis, views
 from playground.models import ModelHub
 from playground.viz.token_chips import render_chips
 
@@ -62,8 +62,8 @@ def measure(hub: ModelHub) -> list[Measurement]:
         bare = _bare(tok, key)
 
         def ours(key=key):
-            result, _ = lesson.tokenize(hub, TEXT, key)
-            return result.payload()
+            result, _ = analysis.tokenize(hub, TEXT, key)
+            return result.as_json()
 
         ours_s, bare_s = interleaved(ours, bare)
         n = len(ours()["ids"])
@@ -74,14 +74,14 @@ def measure(hub: ModelHub) -> list[Measurement]:
             )
         )
         if key == "smollm2-135m-instruct":
-            result, _ = lesson.tokenize(hub, TEXT, key)
+            result, _ = analysis.tokenize(hub, TEXT, key)
 
             def chips():
-                render_chips(lesson.chips_for(result, lesson.MAX_CHIPS), total=result.n_tokens)
+                render_chips(views.chips_for(result, views.MAX_CHIPS), total=result.n_tokens)
 
             out.append(
                 Measurement(
-                    "tokens", f"chips HTML, first {lesson.MAX_CHIPS:,} tokens", timed(chips, repeat=5, warmup=1),
+                    "tokens", f"chips HTML, first {views.MAX_CHIPS:,} tokens", timed(chips, repeat=5, warmup=1),
                     bare_s, "bare tokenizer call, same text", note="drawn once per edit, after tokenize",
                 )
             )

@@ -53,7 +53,7 @@ class TokenizedText:
     def n_tokens(self) -> int:
         return len(self.ids)
 
-    def payload(self) -> dict:
+    def as_json(self) -> dict:
         """Exactly the `tokenize` API's JSON shape (each (start, end) pair becomes a JSON array)."""
         return {
             "tokenizer": self.tokenizer,

@@ -3,47 +3,42 @@
 A model never sees words, only token ids. The learner types text and sees it cut into chips
 (with the id of each), counts and ratios, the same text through every other tokenizer ranked by
 token count, what decode(encode(text)) loses, the chat template a conversation really becomes,
-and the way back from an id to its piece. The cutting itself is in `tokens_core.py`; what is
-lost in `tokens_loss.py`; the chat template in `tokens_chat.py`; the chips in
-`playground/viz/token_chips.py`.
+and the way back from an id to its piece. The cutting is in `encoding.py`, the tab's results in
+`analysis.py`, what is lost in `round_trip.py`, the chat template in `chat_template.py`, id →
+piece in `lookup.py`, and what is drawn from the results in `views.py` (the chips themselves in
+`playground/viz/token_chips.py`).
 """
 
 from __future__ import annotations
 
-import html
-import re
-from typing import Any
+from functools import partial
 
 import gradio as gr
 
+from playground.checks import UserInputError, check_text
+from playground.lessons.tokens.analysis import TokensResult, analyse, compare, tokenize, tokenizer_for
 from playground.lessons.tokens.chat_template import chat_template_view, has_chat_template, messages_from
-from playground.lessons.tokens.encoding import (
-    FAMILY_BYTE_BPE,
-    FAMILY_CLIP,
-    TokenizedText,
-    encode,
-    family_of,
-    is_clip,
-    piece_parts,
-    special_ids,
-    stats,
-    vocab_size,
+from playground.lessons.tokens.encoding import vocab_size
+from playground.lessons.tokens.lookup import lookup, parse_ids
+from playground.lessons.tokens.views import (
+    COMPARE_HEADERS,
+    EMPTY,
+    LOOKUP_HEADERS,
+    chat_view,
+    chips_html,
+    compare_table,
+    lookup_view,
+    round_trip_view,
+    tokens_view,
 )
-from playground.lessons.tokens.round_trip import diff_html, round_trip, summary_markdown
 from playground.models import ModelHub
 from playground.models.catalog import Kind
-from playground.models.hub import ModelUnavailable
-from playground.checks import UserInputError, check_text
 from playground.ui.errors import friendly
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK
-from playground.viz.token_chips import Chip, plain_label, render_chips
 
 TITLE = "Tokens"
 
-MAX_CHARS = 20_000  # stays interactive; longer text is cut with a notice
-MAX_CHIPS = 2_000  # drawing more chips makes the page sluggish; counts and ids still cover all
-MAX_LOOKUP_IDS = 200
 DEFAULT_KEY = "smollm2-135m-instruct"
 TOKENS_WORK = {"concurrency_id": "tokens", "concurrency_limit": 1}  # light, and in order (see wiring)
 
@@ -66,120 +61,56 @@ CHAT_DEFAULTS = (
 )
 
 
-# --- pure functions: text and a tokenizer in, plain data out --------------------------------------
+# --- handlers (the hub is bound in build_tab) -----------------------------------------------------
+# None of them runs a model: cutting text is light work, so no GPU is asked for.
 
 
-def tokenizer_for(hub: ModelHub, key: str) -> Any:
-    """The tokenizer of catalog entry `key`, or a UserInputError / ModelUnavailable that says why not."""
-    if not isinstance(key, str) or key not in hub.keys():
-        raise UserInputError(f"Unknown tokenizer '{key}'. Choose one of: {', '.join(hub.keys())}.")
-    try:
-        return hub.tokenizer(key)
-    except ModelUnavailable:
-        raise
-    except Exception as exc:  # e.g. a configured hub model whose tokenizer files are broken
-        raise UserInputError(f"The tokenizer of '{key}' could not be loaded ({type(exc).__name__}: {exc}).") from exc
+@friendly
+def tokenize_json(hub: ModelHub, text: str, key: str) -> dict:
+    """The `tokenize` API: {"tokenizer", "ids", "tokens", "offsets", "n_chars", "n_tokens"}."""
+    tokenized, _ = tokenize(hub, text, key)
+    return tokenized.as_json()
 
 
-def tokenize(hub: ModelHub, text: object, key: str) -> tuple[TokenizedText, str | None]:
-    """Check the text, cut it, and say what was cut off (the notice) if it was too long."""
-    clean, notice = check_text(text, max_chars=MAX_CHARS)
+@friendly
+def show_tokens(hub: ModelHub, text: str, key: str, show_ids: bool) -> tuple[TokensResult, str, str, str]:
+    """The compute step: the result every view reads, and the chips and counts drawn from it."""
+    result = analyse(hub, text, key)
+    return result, *tokens_view(result, show_ids)
+
+
+@friendly
+def redraw_chips(result: TokensResult | None, show_ids: bool) -> str:
+    return chips_html(result, show_ids) if result is not None else ""
+
+
+@friendly
+def compare_tokenizers(hub: ModelHub, result: TokensResult | None) -> list[list]:
+    return compare_table(compare(hub, result.tokenized.text) if result is not None else None)
+
+
+@friendly
+def what_is_lost(result: TokensResult | None) -> tuple[str, str]:
+    return round_trip_view(result)
+
+
+@friendly
+def chat_template(hub: ModelHub, key: str, system: str, user: str, assistant: str) -> tuple[str, str, str]:
     tok = tokenizer_for(hub, key)
-    return encode(tok, key, clean), notice
+    if not has_chat_template(tok):
+        raise UserInputError(f"'{key}' has no chat template: it was not trained as a chat model.")
+    messages = messages_from(system, user, assistant)
+    if not messages:
+        raise UserInputError("Write at least one message (system, user or assistant).")
+    for m in messages:
+        check_text(m["content"], max_chars=2_000, what=f"{m['role']} message")
+    return chat_view(chat_template_view(tok, key, messages))
 
 
-def unk_id(tok: Any, family: str) -> int | None:
-    """The unknown-token id, where the tokenizer can produce one (byte-level BPE never does)."""
-    if family in (FAMILY_BYTE_BPE, FAMILY_CLIP):
-        return None
-    return getattr(tok, "unk_token_id", None)
-
-
-def chips_for(result: TokenizedText, limit: int | None = None) -> list[Chip]:
-    text = result.text
-    chips = []
-    rows = zip(result.ids, result.tokens, result.offsets, result.special)
-    for k, (token_id, token, (s, e), special) in enumerate(rows):
-        if limit is not None and k >= limit:
-            break
-        prefix, piece, suffix = piece_parts(token, result.family, special)
-        title = f"id {token_id} · piece {token!r} · characters {s}–{e}: {text[s:e]!r}"
-        chips.append(Chip(piece, token_id, title, special, prefix, suffix))
-    return chips
-
-
-def stats_markdown(result: TokenizedText, tok: Any, notice: str | None) -> str:
-    st = stats(result)
-    lines = []
-    if notice:
-        lines.append(f"⚠️ **{notice}**")
-    lines.append(
-        f"**{st.n_tokens:,} tokens** for {st.n_chars:,} characters ({st.n_bytes:,} UTF-8 bytes, "
-        f"{st.n_words:,} words): **{st.chars_per_token:.2f} characters per token**, "
-        f"{st.words_per_token:.2f} words per token."
-    )
-    lines.append(
-        f"Tokenizer `{result.tokenizer}`: {result.family}, vocabulary of {vocab_size(tok):,} pieces. "
-        "Words are runs of characters between spaces, so a language written without spaces counts "
-        "a whole sentence as one word. Hover a chip for its id and where it came from."
-    )
-    return "\n\n".join(lines)
-
-
-COMPARE_HEADERS = ["rank", "tokenizer", "family", "tokens", "characters / token", "vocabulary", "round trip"]
-
-
-def compare_rows(hub: ModelHub, text: str) -> list[list]:
-    """Every tokenizer in the catalog on the same text, fewest tokens first."""
-    ranked, missing = [], []
-    for key in hub.keys():
-        try:
-            tok = tokenizer_for(hub, key)
-        except (ModelUnavailable, UserInputError) as exc:
-            missing.append(["–", key, "", "", "", "", f"not available: {exc}"])
-            continue
-        result = encode(tok, key, text)
-        rt = round_trip(tok, result, unk_id(tok, result.family))
-        lost = "lossless" if rt.lossless else "loses: " + (", ".join(sorted(rt.changes)) or "spacing")
-        per = len(text) / result.n_tokens if result.n_tokens else 0.0
-        ranked.append([key, result.family, result.n_tokens, round(per, 2), vocab_size(tok), lost])
-    ranked.sort(key=lambda row: row[2])
-    return [[i, *row] for i, row in enumerate(ranked, 1)] + missing
-
-
-LOOKUP_HEADERS = ["id", "piece (vocabulary entry)", "reads as", "special"]
-
-
-def parse_ids(raw: object, size: int) -> list[int]:
-    """'33662, 216 2260' -> [33662, 216, 2260], each checked against the vocabulary size."""
-    if not isinstance(raw, str) or not raw.strip():
-        raise UserInputError("Type one or more token ids, e.g. 33662, 216.")
-    parts = [p for p in re.split(r"[\s,;\[\]]+", raw.strip()) if p]
-    if len(parts) > MAX_LOOKUP_IDS:
-        raise UserInputError(f"Look up at most {MAX_LOOKUP_IDS} ids at a time (got {len(parts)}).")
-    ids = []
-    for p in parts:
-        if not re.fullmatch(r"\d+", p):
-            raise UserInputError(f"'{p}' is not a token id: ids are whole numbers from 0 to {size - 1}.")
-        n = int(p)
-        if n >= size:
-            raise UserInputError(f"There is no token {n}: this tokenizer's ids go from 0 to {size - 1}.")
-        ids.append(n)
-    return ids
-
-
-def lookup(tok: Any, key: str, ids: list[int]) -> tuple[list[list], TokenizedText, str]:
-    """Each id's vocabulary entry, how it reads, and the ids decoded together."""
-    family = family_of(tok)
-    tokens = [tok.decoder[i] for i in ids] if is_clip(tok) else tok.convert_ids_to_tokens(ids)
-    specials = special_ids(tok)
-    flags = [i in specials for i in ids]
-    rows = []
-    for i, token, special in zip(ids, tokens, flags):
-        prefix, piece, suffix = piece_parts(token, family, special)
-        rows.append([i, token, prefix + plain_label(piece) + suffix, "yes" if special else ""])
-    result = TokenizedText(key, family, "", ids, tokens, [(0, 0)] * len(ids), flags)
-    return rows, result, tok.decode(ids)
+@friendly
+def id_to_piece(hub: ModelHub, ids_text: str, key: str) -> tuple[list[list], str]:
+    tok = tokenizer_for(hub, key)
+    return lookup_view(lookup(tok, key, parse_ids(ids_text, vocab_size(tok))))
 
 
 # --- the tab ---------------------------------------------------------------------------------------
@@ -230,14 +161,19 @@ def build_tab(hub: ModelHub) -> None:
         label="Examples that teach something",
         api_name="tokens_load_example",
     )
-    stats_md = gr.Markdown("Type some text or click an example to see its tokens.")
+    stats_md = gr.Markdown(EMPTY)
     chips = gr.HTML(label="Tokens")
     with gr.Accordion("All token ids (copy some into the lookup at the bottom)", open=False):
         ids_box = gr.Textbox(label="Token ids", lines=3, max_lines=8, buttons=["copy"])
-    payload = gr.JSON(visible=False)  # the `tokenize` API's answer
+    result = gr.State(None)  # the TokensResult every view below reads
+    # The `tokenize` API has its own event (its button is never shown), so the views' chain and
+    # the API's answer stay separate.
+    with gr.Group(visible=False):
+        api_btn = gr.Button("tokenize")
+        api_out = gr.JSON()
 
     gr.Markdown("### The same text through every tokenizer")
-    compare = gr.Dataframe(headers=COMPARE_HEADERS, interactive=False, wrap=True, label="Fewest tokens first")
+    compare_out = gr.Dataframe(headers=COMPARE_HEADERS, interactive=False, wrap=True, label="Fewest tokens first")
 
     gr.Markdown("### What is lost: decode(encode(text)) next to your text")
     loss_md = gr.Markdown()
@@ -266,74 +202,23 @@ def build_tab(hub: ModelHub) -> None:
     lookup_table = gr.Dataframe(headers=LOOKUP_HEADERS, interactive=False, label="Pieces")
     lookup_chips = gr.HTML()
 
-    # --- handlers ------------------------------------------------------------------------------
-
-    @friendly
-    def tokenize_text(text: str, key: str) -> dict:
-        result, _ = tokenize(hub, text, key)
-        return result.payload()
-
-    @friendly
-    def show_tokens(text: str, key: str, show: bool) -> tuple[str, str, str]:
-        result, notice = tokenize(hub, text, key)
-        tok = tokenizer_for(hub, key)
-        chips_html = render_chips(chips_for(result, MAX_CHIPS), show_ids=bool(show), total=result.n_tokens)
-        return stats_markdown(result, tok, notice), chips_html, ", ".join(map(str, result.ids))
-
-    @friendly
-    def compare_tokenizers(text: str) -> list[list]:
-        clean, _ = check_text(text, max_chars=MAX_CHARS)
-        return compare_rows(hub, clean)
-
-    @friendly
-    def what_is_lost(text: str, key: str) -> tuple[str, str]:
-        result, _ = tokenize(hub, text, key)
-        tok = tokenizer_for(hub, key)
-        rt = round_trip(tok, result, unk_id(tok, result.family))
-        return summary_markdown(rt, result.family), diff_html(rt.text, rt.decoded)
-
-    @friendly
-    def chat_template(key: str, system: str, user: str, assistant: str) -> tuple[str, str, str]:
-        tok = tokenizer_for(hub, key)
-        if not has_chat_template(tok):
-            raise UserInputError(f"'{key}' has no chat template: it was not trained as a chat model.")
-        messages = messages_from(system, user, assistant)
-        if not messages:
-            raise UserInputError("Write at least one message (system, user or assistant).")
-        for m in messages:
-            check_text(m["content"], max_chars=2_000, what=f"{m['role']} message")
-        view = chat_template_view(tok, key, messages)
-        parts = ", ".join(f"{role} {n}" for role, n in view.content_tokens.items())
-        specials = sorted(set(view.special_pieces()))
-        summary = (
-            f"**{view.n_template} tokens** for the whole conversation; the messages' own text is "
-            f"{view.n_content} tokens ({parts}). **The template adds {view.n_added} tokens**: "
-            f"{view.n_special} special tokens ({', '.join(f'`{s}`' for s in specials)}, highlighted) "
-            "plus the role names and newlines between them."
-        )
-        return summary, view.raw, render_chips(chips_for(view.result))
-
-    @friendly
-    def id_to_piece(ids_text: str, key: str) -> tuple[list[list], str]:
-        tok = tokenizer_for(hub, key)
-        ids = parse_ids(ids_text, vocab_size(tok))
-        rows, result, decoded = lookup(tok, key, ids)
-        decoded_md = f'<div style="margin-top:0.5em">Decoded together: <code>{_escape(decoded)}</code></div>'
-        return rows, render_chips(chips_for(result), show_ids=True) + decoded_md
-
     # --- wiring --------------------------------------------------------------------------------
     # Cutting text takes milliseconds and runs no model, so it never waits behind a model in
     # another tab. Its own queue of one keeps the steps in order: with several running at once, a
     # slow step of an earlier edit (the first CLIP load) could finish last and show stale counts.
-    triggers = [run.click, text.submit, text.change, key.change, show_ids.change]
-    event = gr.on(triggers, tokenize_text, [text, key], payload, api_name="tokenize", trigger_mode="always_last", **TOKENS_WORK)
-    event = event.success(show_tokens, [text, key, show_ids], [stats_md, chips, ids_box], api_name="tokens_view", **TOKENS_WORK)
-    event = event.success(compare_tokenizers, [text], compare, api_name="tokens_compare", **TOKENS_WORK)
-    event.success(what_is_lost, [text, key], [loss_md, loss_html], api_name="tokens_round_trip", **TOKENS_WORK)
+    triggers = [run.click, text.submit, text.change, key.change]
+    event = gr.on(
+        triggers, partial(show_tokens, hub), [text, key, show_ids], [result, stats_md, chips, ids_box],
+        api_name="tokens_view", trigger_mode="always_last", **TOKENS_WORK,
+    )
+    event = event.success(what_is_lost, [result], [loss_md, loss_html], api_name="tokens_round_trip", **TOKENS_WORK)
+    event.success(partial(compare_tokenizers, hub), [result], compare_out, api_name="tokens_compare", **TOKENS_WORK)
+    show_ids.change(redraw_chips, [result, show_ids], chips, api_name="tokens_show_ids", **TOKENS_WORK)
+    api_btn.click(partial(tokenize_json, hub), [text, key], api_out, api_name="tokenize", **TOKENS_WORK)
 
     gr.on(
         [chat_run.click, system.submit, user.submit, assistant.submit, chat_key.change],
-        chat_template,
+        partial(chat_template, hub),
         [chat_key, system, user, assistant],
         [chat_md, chat_raw, chat_chips],
         api_name="tokens_chat_template",
@@ -341,13 +226,9 @@ def build_tab(hub: ModelHub) -> None:
     )
     gr.on(
         [lookup_run.click, lookup_in.submit],
-        id_to_piece,
+        partial(id_to_piece, hub),
         [lookup_in, key],
         [lookup_table, lookup_chips],
         api_name="tokens_id_to_piece",
         **LIGHT_WORK,
     )
-
-
-def _escape(text: str) -> str:
-    return html.escape(text).replace("\n", "↵")
