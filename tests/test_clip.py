@@ -15,8 +15,9 @@ import pytest
 import torch
 from PIL import Image
 
-from playground.lessons.clip import tab as clip
-from playground.testing.tiny_clip import tiny_clip
+from playground.lessons.clip import ENDPOINTS, results, tab, views
+from playground.lessons.clip.samples import SAMPLES, SampleEmbeddings, sample_path
+from playground.lessons.clip.weights import KEY, weights_banner
 from playground.lessons.clip.zero_shot import (
     DEFAULT_TEMPLATE,
     MAX_LABELS,
@@ -35,9 +36,10 @@ from playground.lessons.clip.zero_shot import (
     to_rgb,
     zero_shot,
 )
+from playground.checks import UserInputError
 from playground.models import ModelHub
 from playground.models.sources import Resolution
-from playground.checks import UserInputError
+from playground.testing.tiny_clip import tiny_clip
 
 FIX = "python -m playground fetch clip-vit-b-32"
 
@@ -56,7 +58,7 @@ def real_vit_b32_transform():
 
 
 def weights_missing_reason(hub) -> str | None:
-    res = hub.resolve(clip.KEY)
+    res = hub.resolve(KEY)
     return None if res.available else f"CLIP weights not on this machine: {res.reason}"
 
 
@@ -66,7 +68,7 @@ def weights_missing_reason(hub) -> str | None:
 @pytest.mark.parametrize("name", ["cat", "coffee", "rocket", "astronaut", "moon", "camera", "horse", "logo",
                                   "hubble deep field", "retina", "page"])
 def test_preprocessing_matches_open_clip(name, tiny):
-    prepared = prepare_image(clip.sample_path(name))
+    prepared = prepare_image(sample_path(name))
     assert prepared.image.mode == "RGB"
     ours = preprocess(prepared.image, spec_from_transform(tiny.extras["preprocess"]))
     for reference in (tiny.extras["preprocess"], real_vit_b32_transform()):
@@ -124,10 +126,10 @@ def test_to_rgb_handles_every_mode():
 
 
 def test_sample_modes_are_converted_with_a_notice():
-    assert prepare_image(clip.sample_path("moon")).original_mode == "L"
-    horse = prepare_image(clip.sample_path("horse"))
+    assert prepare_image(sample_path("moon")).original_mode == "L"
+    horse = prepare_image(sample_path("horse"))
     assert horse.original_mode == "RGBA" and any("white" in n for n in horse.notices)
-    assert prepare_image(clip.sample_path("cat")).notices == []
+    assert prepare_image(sample_path("cat")).notices == []
 
 
 def test_huge_image_is_downscaled_and_says_so():
@@ -170,7 +172,7 @@ def test_non_image_files_get_a_clear_message(tmp_path):
     with pytest.raises(UserInputError, match="'notes.txt' is not an image"):
         prepare_image(str(text))
     broken = tmp_path / "broken.png"
-    broken.write_bytes(open(clip.sample_path("cat"), "rb").read()[:2000])  # a truncated PNG
+    broken.write_bytes(open(sample_path("cat"), "rb").read()[:2000])  # a truncated PNG
     with pytest.raises(UserInputError, match="not an image"):
         prepare_image(str(broken))
     with pytest.raises(UserInputError, match="choose an image"):
@@ -221,7 +223,7 @@ def test_too_many_prompts_are_refused(tiny):
 def test_zero_shot_matches_open_clip_forward(tiny):
     """Our cosines, logit scale and softmax equal open_clip's own forward pass on the same input."""
     model, tok, pre = tiny.model, tiny.tokenizer, tiny.extras["preprocess"]
-    prepared = prepare_image(clip.sample_path("cat"))
+    prepared = prepare_image(sample_path("cat"))
     labels = ["cat", "dog", "car with {braces}", "airplane"]
     result = zero_shot(model, tok, spec_from_transform(pre), prepared, labels, [DEFAULT_TEMPLATE])
 
@@ -258,7 +260,7 @@ def test_template_ensemble_matches_open_clip_zero_shot_classifier(tiny):
 
 def test_embeddings_are_unit_length_and_matrix_is_their_dot_product(tiny):
     spec = spec_from_transform(tiny.extras["preprocess"])
-    images = [prepare_image(clip.sample_path(n)).image for n in ("cat", "moon", "horse")]
+    images = [prepare_image(sample_path(n)).image for n in ("cat", "moon", "horse")]
     captions = ["a cat", "the moon", "a horse"]
     matrix = similarity_matrix(tiny.model, tiny.tokenizer, spec, images, captions)
     txt = encode_texts(tiny.model, tiny.tokenizer, captions)
@@ -278,29 +280,32 @@ class TinyHub(ModelHub):
         self.tiny = loaded
 
     def resolve(self, key):
-        if key == clip.KEY:
+        if key == KEY:
             return Resolution(True, "tiny random model", None, "a randomly initialised stand-in used by the tests")
         return super().resolve(key)
 
     def get(self, key):
-        return self.tiny if key == clip.KEY else super().get(key)
+        return self.tiny if key == KEY else super().get(key)
 
 
 def test_handlers_and_figures_build(tiny):
     hub = TinyHub(tiny)
     labels = "\n".join(f"label {i}" for i in range(30))
-    result, extra = clip.classify(hub, clip.sample_path("logo"), labels, "a {}\nart of the {}.")
-    fig, table, text, view = clip.explain_classification(result, extra)
+    result = results.classify(hub, sample_path("logo"), labels, "a {}\nart of the {}.")
+    fig, table, text, view = views.explain_classification(result)
+    probs = result.as_json()["probs"]
     assert len(fig.data[0].y) == 25 and "top 25 of 30" in fig.layout.title.text
-    assert [row[3] for row in table] == [round(p, 4) for p in sorted(result["probs"], reverse=True)]
-    assert f"{result['logit_scale']:.2f}" in text and "Ensemble of 2 templates" in text and "RGBA" in text
+    assert [row[3] for row in table] == [round(p, 4) for p in sorted(probs, reverse=True)]
+    assert f"{result.as_json()['logit_scale']:.2f}" in text and "Ensemble of 2 templates" in text and "RGBA" in text
     assert view.size == (224, 224)
 
-    cache = clip.SampleEmbeddings()
-    matrix = clip.similarity(hub, ["cat", "coffee"], [clip.sample_path("moon")], "a cat\na coffee\nthe moon", cache)
-    assert matrix["images"] == ["cat", "coffee", "moon.png"] and len(matrix["similarities"][0]) == 3
-    for view_name in clip.VIEWS:
-        fig, note = clip.heatmap(matrix, view_name)
+    cache = SampleEmbeddings()
+    matrix = results.similarity(hub, ["cat", "coffee"], [sample_path("moon")], "a cat\na coffee\nthe moon", cache)
+    payload = matrix.as_json()
+    assert payload["images"] == ["cat", "coffee", "moon.png"] and len(payload["similarities"][0]) == 3
+    assert list(payload) == ["images", "captions", "similarities", "logit_scale", "notices"]
+    for view_name in views.VIEWS:
+        fig, note = views.heatmap(matrix, view_name)
         z = np.asarray(fig.data[0].z)
         assert z.shape == (3, 3)
         if "per image" in view_name:
@@ -308,14 +313,57 @@ def test_handlers_and_figures_build(tiny):
         if "per caption" in view_name:
             np.testing.assert_allclose(z.sum(axis=0), 1.0)
 
-    found = clip.search(hub, "a cup of coffee", cache)
-    assert sorted(found["images"]) == sorted(clip.SAMPLES)
+    found = results.search(hub, "a cup of coffee", cache).as_json()
+    assert sorted(found["images"]) == sorted(SAMPLES)
     assert found["similarities"] == sorted(found["similarities"], reverse=True)
     # Search reuses the cached sample embeddings: the same numbers as the matrix for 'cat'.
-    direct = clip.similarity(hub, ["cat"], None, "a cup of coffee", clip.SampleEmbeddings())
+    direct = results.similarity(hub, ["cat"], None, "a cup of coffee", SampleEmbeddings()).as_json()
     assert found["similarities"][found["images"].index("cat")] == pytest.approx(direct["similarities"][0][0], abs=1e-5)
-    gallery, bars = clip.show_search(found)
-    assert len(gallery) == len(clip.SAMPLES) and gallery[0][1].startswith("#1 ")
+    gallery, bars = views.show_search(results.search(hub, "a cup of coffee", cache))
+    assert len(gallery) == len(SAMPLES) and gallery[0][1].startswith("#1 ")
+
+
+def test_module_level_handlers_return_json_and_result(tiny):
+    """The event handlers give the endpoint's JSON and the result the views draw from."""
+    hub, cache = TinyHub(tiny), SampleEmbeddings()
+    payload, result = tab.on_classify(hub, sample_path("cat"), "cat\ndog", DEFAULT_TEMPLATE)
+    assert payload == result.as_json() and list(payload) == ["labels", "probs", "similarities", "logit_scale"]
+    fig, table, text, view = tab.show_classification(result)
+    assert [row[0] for row in table] == sorted(payload["labels"], key=lambda lab: -payload["probs"][payload["labels"].index(lab)])
+    payload, result = tab.on_matrix(hub, cache, ["cat"], None, "a cat\na dog")
+    assert payload == result.as_json() and np.asarray(payload["similarities"]).shape == (1, 2)
+    payload, result = tab.on_search(hub, cache, "a cat")
+    assert payload == result.as_json() and len(payload["images"]) == len(SAMPLES)
+    assert len(tab.show_found(result)[0]) == len(SAMPLES)
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="at least one"):
+        tab.on_matrix(hub, cache, [], None, "a cat")
+
+
+def test_model_events_can_cross_into_a_zerogpu_worker(tiny, monkeypatch):
+    """ZeroGPU pickles each GPU call's arguments into its worker: the hub must be bound before
+    on_gpu, so only the learner's inputs cross."""
+    import pickle
+
+    import gradio as gr
+
+    crossed = []
+
+    def pickling_on_gpu(fn):
+        def call(*args, **kwargs):
+            crossed.append(pickle.dumps((args, kwargs)))
+            return fn(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(tab, "on_gpu", pickling_on_gpu)
+    with gr.Blocks() as demo:
+        tab.build_tab(TinyHub(tiny))
+    fns = {f.api_name: f.fn for f in demo.fns.values()}
+    fns["clip_classify"](sample_path("cat"), "cat\ndog", DEFAULT_TEMPLATE, gr.Progress())
+    fns["clip_similarity"](["cat"], None, "a cat", gr.Progress())
+    fns["clip_search"]("a cat", gr.Progress())
+    assert len(crossed) == 3
 
 
 # --- without the weights, and with them ------------------------------------------------------------
@@ -324,23 +372,23 @@ def test_handlers_and_figures_build(tiny):
 def test_banner_says_how_to_get_missing_weights(hub):
     reason = weights_missing_reason(hub)
     if reason is None:
-        assert "found" in clip.weights_banner(hub) or "loaded" in clip.weights_banner(hub)
+        assert "found" in weights_banner(hub) or "loaded" in weights_banner(hub)
         return
-    banner = clip.weights_banner(hub)
+    banner = weights_banner(hub)
     assert "not on this machine" in banner and FIX in banner and "PLAYGROUND_CLIP_PATH" in banner
-    assert not hub.is_loaded(clip.KEY)  # building the banner loaded nothing
+    assert not hub.is_loaded(KEY)  # building the banner loaded nothing
 
 
 def test_real_weights_classify_sample_photos(hub):
     reason = weights_missing_reason(hub)
     if reason:
         pytest.skip(reason)
-    loaded = hub.get(clip.KEY)
+    loaded = hub.get(KEY)
     spec = spec_from_transform(loaded.extras["preprocess"])
     labels = ["cat", "cup of coffee", "rocket", "astronaut", "horse", "moon", "motorcycle"]
     for name, want in [("cat", "cat"), ("coffee", "cup of coffee"), ("rocket", "rocket"),
                        ("astronaut", "astronaut"), ("motorcycle", "motorcycle")]:
-        result = zero_shot(loaded.model, loaded.tokenizer, spec, prepare_image(clip.sample_path(name)), labels,
+        result = zero_shot(loaded.model, loaded.tokenizer, spec, prepare_image(sample_path(name)), labels,
                            [DEFAULT_TEMPLATE])
         assert result.labels[int(np.argmax(result.probs))] == want, (name, result)
         assert 50 < result.logit_scale <= 100.01
@@ -356,21 +404,25 @@ def test_api_without_weights_names_the_fix(client, hub):
     from gradio_client import handle_file
 
     with pytest.raises(Exception) as info:
-        client.predict(handle_file(clip.sample_path("cat")), "cat\ndog", DEFAULT_TEMPLATE, api_name="/clip_classify")
+        client.predict(handle_file(sample_path("cat")), "cat\ndog", DEFAULT_TEMPLATE, api_name="/clip_classify")
     assert FIX in str(info.value) and "PLAYGROUND_CLIP_PATH" in str(info.value)
-    with pytest.raises(Exception, match="fetch clip-vit-b-32"):
-        client.predict("a cup of coffee", api_name="/clip_search")
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="fetch clip-vit-b-32"):
+        tab.on_search(hub, SampleEmbeddings(), "a cup of coffee")
 
 
 @pytest.fixture(scope="module")
 def tiny_app(tiny):
-    """The CLIP tab alone, launched with the tiny model in place of the real one."""
+    """The CLIP tab alone, launched with the tiny model in place of the real one; its public API is
+    the app's (clip_classify only)."""
     import gradio as gr
 
-    from playground.app import launch_kwargs
+    from playground.ui.app import keep_public_api, launch_kwargs
 
     with gr.Blocks() as demo:
-        clip.build_tab(TinyHub(tiny))
+        tab.build_tab(TinyHub(tiny))
+    keep_public_api(demo, ENDPOINTS)
     demo.queue()
     _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, **launch_kwargs())
     yield url.rstrip("/")
@@ -388,7 +440,7 @@ def tiny_client(tiny_app):
 def test_api_shape_with_a_model(tiny_client):
     from gradio_client import handle_file
 
-    out = tiny_client.predict(handle_file(clip.sample_path("camera")), "a man, a woman, a building",
+    out = tiny_client.predict(handle_file(sample_path("camera")), "a man, a woman, a building",
                               "a photo of {}.", api_name="/clip_classify")
     assert set(out) == {"labels", "probs", "similarities", "logit_scale"}
     assert out["labels"] == ["a man", "a woman", "a building"]
@@ -396,7 +448,7 @@ def test_api_shape_with_a_model(tiny_client):
     assert math.fsum(out["probs"]) == pytest.approx(1.0, abs=1e-6)
     assert isinstance(out["logit_scale"], float)
 
-    many = tiny_client.predict(handle_file(clip.sample_path("cat")), "\n".join(f"t{i}" for i in range(120)),
+    many = tiny_client.predict(handle_file(sample_path("cat")), "\n".join(f"t{i}" for i in range(120)),
                                "{}", api_name="/clip_classify")
     assert len(many["labels"]) == MAX_LABELS
 
@@ -409,16 +461,14 @@ def test_api_bad_input(tiny_client, tmp_path):
     junk.write_text("a,b\n1,2\n")
     cases = [
         ((handle_file(str(junk)), "cat", DEFAULT_TEMPLATE), "not an image"),
-        ((handle_file(clip.sample_path("cat")), "  \n ", DEFAULT_TEMPLATE), "empty"),
-        ((handle_file(clip.sample_path("cat")), "cat", "a photo of a cat"), "has no {}"),
+        ((handle_file(sample_path("cat")), "  \n ", DEFAULT_TEMPLATE), "empty"),
+        ((handle_file(sample_path("cat")), "cat", "a photo of a cat"), "has no {}"),
         ((None, "cat", DEFAULT_TEMPLATE), "choose an image"),
     ]
     for args, message in cases:
         with pytest.raises(Exception) as info:
             tiny_client.predict(*args, api_name="/clip_classify")
         assert message in str(info.value), (args, str(info.value))
-    with pytest.raises(Exception, match="at least one"):
-        tiny_client.predict([], None, "a cat", api_name="/clip_similarity")
 
 
 def open_page(watch):

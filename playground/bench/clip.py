@@ -12,8 +12,8 @@ import torch
 from PIL import Image
 
 from playground.bench import Measurement, timed
-from playground.lessons.clip import tab as clip
-from playground.testing.tiny_clip import tiny_clip
+from playground.lessons.clip.samples import sample_path
+from playground.lessons.clip.weights import KEY
 from playground.lessons.clip.zero_shot import (
     DEFAULT_TEMPLATE,
     clip_ensemble_templates,
@@ -23,6 +23,7 @@ from playground.lessons.clip.zero_shot import (
     spec_from_transform,
     zero_shot,
 )
+from playground.testing.tiny_clip import tiny_clip
 
 SAMPLES = ("cat", "coffee", "rocket", "astronaut", "moon", "horse", "hubble deep field", "retina")
 LABELS = ["cat", "dog", "cup of coffee", "rocket", "astronaut", "horse", "moon", "motorcycle", "galaxy", "clock"]
@@ -32,7 +33,7 @@ def _pipeline_pair(loaded, labels, repeat):
     """(ours, bare) seconds for one image against `labels`, both starting from the file."""
     model, tok, pre = loaded.model, loaded.tokenizer, loaded.extras["preprocess"]
     spec = spec_from_transform(pre)
-    path = clip.sample_path("cat")
+    path = sample_path("cat")
     prompts = [DEFAULT_TEMPLATE.replace("{}", label) for label in labels]
     device = next(model.parameters()).device
 
@@ -53,7 +54,7 @@ def measure(hub) -> list[Measurement]:
     tiny = tiny_clip(seed=0)
     pre = tiny.extras["preprocess"]
     spec = spec_from_transform(pre)
-    paths = [clip.sample_path(n) for n in SAMPLES]
+    paths = [sample_path(n) for n in SAMPLES]
 
     def ours_pre():
         for p in paths:
@@ -87,9 +88,9 @@ def measure(hub) -> list[Measurement]:
         "open_clip build_zero_shot_classifier", target="ratio ≈ 1", note="tiny random model",
     ))
 
-    res = hub.resolve(clip.KEY)
+    res = hub.resolve(KEY)
     if res.available:
-        loaded = hub.get(clip.KEY)
+        loaded = hub.get(KEY)
         ours_s, bare_s = _pipeline_pair(loaded, LABELS, repeat=3)
         out.append(Measurement(
             "clip", f"zero-shot, 1 image × {len(LABELS)} labels (ViT-B-32)", ours_s, bare_s,

@@ -6,92 +6,54 @@ each class as a caption ("a photo of a cat."), and pick the caption whose vector
 The learner sees every step: the 224×224 crop the model sees, the cosine with each caption, the
 logit scale that multiplies the cosines, and the softmax that turns them into probabilities.
 
-The weights (open_clip ViT-B-32, OpenAI's) do not ship in a wheel. Without them the tab says so at
-the top, and how to get them, and every event raises that same clear error: nothing is faked.
+Layout and wiring only: the computations are in results.py, what is shown of them in views.py.
 """
 
 from __future__ import annotations
 
 import functools
-import shutil
-import tempfile
-import threading
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
-import numpy as np
-import torch
 from PIL import Image, UnidentifiedImageError
 
-from playground.lessons.clip import figures as figs
-from playground.lessons.clip.zero_shot import (
-    DEFAULT_TEMPLATE,
-    PreprocessSpec,
-    clip_ensemble_templates,
-    encode_texts,
-    image_embeddings,
-    logit_scale,
-    model_view,
-    parse_labels,
-    parse_templates,
-    prepare_image,
-    rank,
-    softmax,
-    spec_from_transform,
-    spread,
-    zero_shot,
+from playground.lessons.clip.results import (
+    MAX_CAPTIONS,
+    Classification,
+    SearchResult,
+    SimilarityMatrix,
+    classify,
+    search,
+    similarity,
 )
+from playground.lessons.clip.samples import SAMPLES, SampleEmbeddings, sample_path
+from playground.lessons.clip.views import VIEWS, explain_classification, heatmap, show_search
+from playground.lessons.clip.weights import weights_banner
+from playground.lessons.clip.zero_shot import DEFAULT_TEMPLATE, clip_ensemble_templates
 from playground.models import ModelHub
-from playground.checks import UserInputError, check_text
-from playground.ui.errors import friendly
+from playground.ui.errors import friendly, on_gpu
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 
 TITLE = "CLIP"
-KEY = "clip-vit-b-32"
 
-MAX_MATRIX_IMAGES = 16
-MAX_CAPTIONS = 20
-
-# Photos that ship inside scikit-image, so the tab works offline: name -> (file, what it shows).
-SAMPLES: dict[str, tuple[str, str]] = {
-    "cat": ("chelsea.png", "Chelsea, a tabby cat"),
-    "coffee": ("coffee.png", "a cup of coffee on a saucer"),
-    "rocket": ("rocket.jpg", "a rocket on its launch pad"),
-    "astronaut": ("astronaut.png", "astronaut Eileen Collins in her flight suit"),
-    "motorcycle": ("motorcycle_left.png", "a motorcycle in a workshop"),
-    "horse": ("horse.png", "a horse silhouette with transparency (RGBA)"),
-    "camera": ("camera.png", "a man with a camera on a tripod (grayscale)"),
-    "moon": ("moon.png", "the surface of the moon (grayscale)"),
-    "coins": ("coins.png", "old coins on a table (grayscale)"),
-    "clock": ("clock_motion.png", "a motion-blurred wall clock (grayscale)"),
-    "hubble deep field": ("hubble_deep_field.jpg", "thousands of galaxies seen by Hubble"),
-    "immunohistochemistry": ("ihc.png", "a stained tissue sample under a microscope"),
-    "retina": ("retina.jpg", "a photo of the back of a human eye"),
-    "page": ("page.png", "a scanned page of printed text (grayscale)"),
-    "logo": ("logo.png", "the scikit-image logo (RGBA)"),
-}
 DEFAULT_MATRIX = ["cat", "coffee", "rocket", "astronaut", "motorcycle", "horse"]
 DEFAULT_CAPTIONS = "a photo of a cat.\na cup of coffee.\na rocket launch.\nan astronaut.\na motorcycle.\na drawing of a horse."
+ENSEMBLE_TEXT = "\n".join(clip_ensemble_templates())
 
-
-@functools.lru_cache(maxsize=1)
-def samples_dir() -> Path:
-    """Copies of the sample photos in the temp folder, where Gradio may serve them from."""
-    import skimage.data
-
-    src = Path(skimage.data.__file__).parent
-    out = Path(tempfile.mkdtemp(prefix="playground-clip-samples-"))
-    for name, (file, _) in SAMPLES.items():
-        shutil.copyfile(src / file, out / f"{name.replace(' ', '_')}{Path(file).suffix}")
-    return out
-
-
-def sample_path(name: str) -> str:
-    if name not in SAMPLES:
-        raise UserInputError(f"There is no sample called '{name}'. Pick one of: {', '.join(SAMPLES)}.")
-    return str(samples_dir() / f"{name.replace(' ', '_')}{Path(SAMPLES[name][0]).suffix}")
+EXAMPLES = [
+    # (label shown, sample, labels, template)
+    ("The right label is there", "cat", "cat\ndog\ncar\nairplane\nbird", DEFAULT_TEMPLATE),
+    ("The right label is NOT there", "cat", "dog\ncar\nairplane\nbird", DEFAULT_TEMPLATE),
+    ("Wording A: 'rocket'", "rocket", "rocket\nmissile\nlighthouse\nfirework", DEFAULT_TEMPLATE),
+    ("Wording B: 'space shuttle'", "rocket", "space shuttle\nmissile\nlighthouse\nfirework", DEFAULT_TEMPLATE),
+    ("Bare labels, no template", "coffee", "coffee\ntea\nsoup\nlatte art", "{}"),
+    ("Same labels, CLIP's 7 templates", "coffee", "coffee\ntea\nsoup\nlatte art", ENSEMBLE_TEXT),
+    ("Grayscale photo", "camera", "a man with a camera\na woman\na building\na dog", DEFAULT_TEMPLATE),
+    ("Transparent PNG", "horse", "horse\ndog\ncow\nsilhouette of a horse", DEFAULT_TEMPLATE),
+    ("Not an everyday photo", "hubble deep field", "galaxies\nsnow\nfireworks\nbacteria", DEFAULT_TEMPLATE),
+    ("Microscope image", "immunohistochemistry", "stained tissue under a microscope\na painting\na satellite photo\nfood", DEFAULT_TEMPLATE),
+]
 
 
 def explain_unreadable_uploads(component: gr.Image) -> gr.Image:
@@ -122,229 +84,63 @@ def explain_unreadable_uploads(component: gr.Image) -> gr.Image:
     return component
 
 
-# --- the model, or why there is none ----------------------------------------------------------
+# --- handlers: the hub (and the sample cache) come first, bound in build_tab -------------------
 
 
-def weights_banner(hub: ModelHub) -> str:
-    """Where the weights stand, from hub.resolve (nothing is loaded)."""
-    res = hub.resolve(KEY)
-    if hub.is_loaded(KEY):
-        return f"✅ **CLIP ViT-B/32 is loaded** (from {hub.get(KEY).source})."
-    if res.available:
-        return f"✅ **CLIP ViT-B/32 weights found** ({res.source}: {res.reason}). They load on the first click (a few seconds)."
-    return (
-        "### ⚠️ The CLIP weights are not on this machine\n"
-        f"This tab needs OpenAI's CLIP ViT-B/32 weights (about 600 MB), and none were found: {res.reason}.\n\n"
-        f"**To get them:** {res.fix}. Then restart the app.\n\n"
-        "Until then every button on this tab answers with this message; nothing here is computed without "
-        "the real model. The other tabs are not affected."
-    )
+@friendly
+def on_sample(name: str | None):
+    return sample_path(name) if name else gr.update()
 
 
-def require_model(hub: ModelHub):
-    """The loaded CLIP model. Without weights, hub.get raises ModelUnavailable naming the fix
-    (it asks hub.resolve first, so nothing is loaded or downloaded to find that out)."""
-    return hub.get(KEY)
+@friendly
+def ensemble_templates() -> str:
+    return ENSEMBLE_TEXT
 
 
-@functools.lru_cache(maxsize=4)
-def _spec(preprocess: Any) -> PreprocessSpec:
-    return spec_from_transform(preprocess)
+@friendly
+def single_template() -> str:
+    return DEFAULT_TEMPLATE
 
 
-class SampleEmbeddings:
-    """Image embeddings of the sample photos, computed once per model (search reuses them)."""
-
-    def __init__(self):
-        self._cache: dict[tuple[int, str], torch.Tensor] = {}
-        self._lock = threading.Lock()
-
-    def get(self, loaded, names: list[str]) -> torch.Tensor:
-        model, spec = loaded.model, _spec(loaded.extras["preprocess"])
-        with self._lock:
-            missing = [n for n in names if (id(model), n) not in self._cache]
-            if missing:
-                images = [prepare_image(sample_path(n)).image for n in missing]
-                for n, emb in zip(missing, image_embeddings(model, spec, images)):
-                    self._cache[(id(model), n)] = emb
-            return torch.stack([self._cache[(id(model), n)] for n in names])
+@friendly
+def on_classify(hub: ModelHub, image: Any, labels: str, template: str,
+                progress=gr.Progress()) -> tuple[dict, Classification]:
+    result = classify(hub, image, labels, template, progress)
+    return result.as_json(), result
 
 
-# --- classification ---------------------------------------------------------------------------
+@friendly
+def on_matrix(hub: ModelHub, cache: SampleEmbeddings, chosen: list[str] | None, files: list | None,
+              captions: str, progress=gr.Progress()) -> tuple[dict, SimilarityMatrix]:
+    progress(0.1, desc="Encoding images and captions")
+    result = similarity(hub, chosen, files, captions, cache)
+    return result.as_json(), result
 
 
-def classify(hub: ModelHub, image, labels: str, template: str, progress=None) -> tuple[dict, dict]:
-    loaded = require_model(hub)
-    label_list, label_notices = parse_labels(labels)
-    templates, template_notices = parse_templates(template)
-    prepared = prepare_image(image)
-    spec = _spec(loaded.extras["preprocess"])
-    if progress:
-        progress(0.1, desc="Encoding the image and the captions")
-
-    def on_batch(done: int, total: int) -> None:
-        if progress:
-            progress(0.1 + 0.9 * done / total, desc=f"Encoded {done} of {total} captions")
-
-    result = zero_shot(loaded.model, loaded.tokenizer, spec, prepared, label_list, templates, on_batch)
-    extra = {
-        "notices": label_notices + template_notices + result.notices,
-        "templates": templates,
-        "view": model_view(prepared.image, spec),
-        "original": f"{prepared.original_size[0]}×{prepared.original_size[1]} {prepared.original_mode}",
-    }
-    return result.as_json(), extra
+@friendly
+def on_search(hub: ModelHub, cache: SampleEmbeddings, query: str,
+              progress=gr.Progress()) -> tuple[dict, SearchResult]:
+    progress(0.1, desc="Encoding the sample photos (once) and the query")
+    result = search(hub, query, cache)
+    return result.as_json(), result
 
 
-def explain_classification(result: dict, extra: dict | None):
-    """Chart, table and the sentences that say how the cosines became probabilities."""
-    if not result or not result.get("labels"):
-        return None, None, "", None
-    labels, probs, sims, scale = result["labels"], result["probs"], result["similarities"], result["logit_scale"]
-    extra = extra or {}
-    order = sorted(range(len(labels)), key=lambda i: -probs[i])
-    table = [[labels[i], round(sims[i], 4), round(scale * sims[i], 2), round(probs[i], 4)] for i in order]
-    top = order[0]
-    templates = extra.get("templates", [])
-    lines = [
-        f"**Logit scale** = exp(model.logit_scale) = **{scale:.2f}**. "
-        f"The cosines go from {min(sims):.4f} to {max(sims):.4f}, a spread of only {spread(sims):.4f}; "
-        f"multiplied by {scale:.1f} that becomes a spread of {scale * spread(sims):.2f} in the logits, "
-        f"and the softmax turns that into {probs[top]:.1%} for '{labels[top]}'.",
-        f"The probabilities sum to {sum(probs):.4f}: the softmax always shares out 100% among *your* labels, "
-        "even when none of them is in the picture. Compare the raw cosines to see how well any label fits.",
-    ]
-    if len(templates) > 1:
-        lines.append(
-            f"Ensemble of {len(templates)} templates: each label's {len(templates)} prompt embeddings were "
-            "normalised, averaged and normalised again (as in the CLIP paper)."
-        )
-    elif templates:
-        lines.append(f"Prompt: '{templates[0].replace('{}', labels[top])}' (and the same for each label).")
-    if extra.get("original"):
-        lines.append(f"Your image: {extra['original']}; the model sees the 224×224 centre crop shown on the left.")
-    lines += [f"ℹ️ {n}" for n in extra.get("notices", [])]
-    fig = figs.probability_bars(labels, probs, sims, scale)
-    return fig, table, "\n\n".join(lines), extra.get("view")
+show_classification = friendly(explain_classification)
+show_matrix = friendly(heatmap)
+show_found = friendly(show_search)
 
 
-# --- similarity matrix and search -------------------------------------------------------------
+def gpu_bound(handler: Callable, *bound: Any) -> Callable:
+    """`handler` with its first arguments bound, then run on a GPU where there is one.
 
-
-def collect_images(samples: list[str] | None, uploads: list | None) -> tuple[list[str], list, list[str]]:
-    """(names, RGB images, notices) from chosen samples and uploaded files."""
-    names, images, notices = [], [], []
-    for name in samples or []:
-        names.append(name)
-        images.append(prepare_image(sample_path(name)).image)
-    for item in uploads or []:
-        path = getattr(item, "name", None) or (item.get("path") if isinstance(item, dict) else item)
-        prepared = prepare_image(path)
-        names.append(Path(str(path)).name)
-        images.append(prepared.image)
-        notices += [f"{Path(str(path)).name}: {n}" for n in prepared.notices]
-    if not images:
-        raise UserInputError("Choose at least one sample photo or upload an image.")
-    if len(images) > MAX_MATRIX_IMAGES:
-        raise UserInputError(f"That is {len(images)} images; the matrix takes at most {MAX_MATRIX_IMAGES}.")
-    return names, images, notices
-
-
-def parse_captions(text: object) -> list[str]:
-    text, _ = check_text(text, max_chars=MAX_CAPTIONS * 300, what="list of captions")
-    captions = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
-    if len(captions) > MAX_CAPTIONS:
-        raise UserInputError(f"That is {len(captions)} captions; the matrix takes at most {MAX_CAPTIONS}, one per line.")
-    return captions
-
-
-def similarity(hub: ModelHub, samples, uploads, captions: str, cache: SampleEmbeddings) -> dict:
-    loaded = require_model(hub)
-    caption_list = parse_captions(captions)
-    names, images, notices = collect_images(samples, uploads)
-    spec = _spec(loaded.extras["preprocess"])
-    chosen = [n for n in (samples or [])]
-    parts = []
-    if chosen:
-        parts.append(cache.get(loaded, chosen))
-    if len(images) > len(chosen):
-        parts.append(image_embeddings(loaded.model, spec, images[len(chosen):]))
-    img = torch.cat(parts)
-    txt = encode_texts(loaded.model, loaded.tokenizer, caption_list)
-    sims = (img @ txt.T).double().numpy()
-    return {
-        "images": names,
-        "captions": caption_list,
-        "similarities": sims.round(6).tolist(),
-        "logit_scale": logit_scale(loaded.model),
-        "notices": notices,
-    }
-
-
-VIEWS = ("cosine similarity", "softmax over captions (per image)", "softmax over images (per caption)")
-
-
-def heatmap(result: dict | None, view: str):
-    if not result or not result.get("images"):
-        return None, ""
-    sims = np.asarray(result["similarities"], dtype=np.float64)
-    scale = float(result["logit_scale"])
-    if view == VIEWS[1]:
-        values, fmt, note = softmax(scale * sims), ".0%", "Each row sums to 100%: this is zero-shot classification of each image among these captions."
-        title, zmin, zmax = "softmax(scale × cosine) across each row", 0, 1
-    elif view == VIEWS[2]:
-        values, fmt, note = softmax(scale * sims.T).T, ".0%", "Each column sums to 100%: this is text-to-image search among these images."
-        title, zmin, zmax = "softmax(scale × cosine) down each column", 0, 1
-    else:
-        values, fmt, note = sims, ".3f", (
-            f"Raw cosines: they sit in a narrow band ({sims.min():.3f} to {sims.max():.3f}). With a trained model "
-            "each image's own caption should be the brightest cell of its row. The softmax views multiply by "
-            f"the logit scale ({scale:.1f}) first, which is what makes small differences decisive."
-        )
-        title, zmin, zmax = "cosine similarity (image · caption)", None, None
-    fig = figs.similarity_heatmap(result["images"], result["captions"], values, title, fmt, zmin, zmax)
-    notes = [note] + [f"ℹ️ {n}" for n in result.get("notices", [])]
-    return fig, "\n\n".join(notes)
-
-
-def search(hub: ModelHub, query: str, cache: SampleEmbeddings) -> dict:
-    loaded = require_model(hub)
-    query, _ = check_text(query, max_chars=300, what="search query")
-    names = list(SAMPLES)
-    img = cache.get(loaded, names)
-    txt = encode_texts(loaded.model, loaded.tokenizer, [query])[0]
-    sims = (img @ txt).double().tolist()
-    order = rank(sims)
-    return {"query": query, "images": [names[i] for i in order], "similarities": [round(sims[i], 6) for i in order]}
-
-
-def show_search(result: dict | None):
-    if not result or not result.get("images"):
-        return [], None
-    gallery = [
-        (sample_path(n), f"#{i} {n} ({s:.3f})")
-        for i, (n, s) in enumerate(zip(result["images"], result["similarities"]), 1)
-    ]
-    return gallery, figs.search_bars(result["query"], result["images"], result["similarities"])
+    Bound before `on_gpu`, not after: ZeroGPU pickles each call's arguments into its GPU worker,
+    and the hub (locks, loaded models) cannot be pickled; the worker is a fork of this process,
+    so it inherits what the partial holds.
+    """
+    return on_gpu(functools.partial(handler, *bound))
 
 
 # --- the tab ----------------------------------------------------------------------------------
-
-ENSEMBLE_TEXT = "\n".join(clip_ensemble_templates())
-
-EXAMPLES = [
-    # (label shown, sample, labels, template)
-    ("The right label is there", "cat", "cat\ndog\ncar\nairplane\nbird", DEFAULT_TEMPLATE),
-    ("The right label is NOT there", "cat", "dog\ncar\nairplane\nbird", DEFAULT_TEMPLATE),
-    ("Wording A: 'rocket'", "rocket", "rocket\nmissile\nlighthouse\nfirework", DEFAULT_TEMPLATE),
-    ("Wording B: 'space shuttle'", "rocket", "space shuttle\nmissile\nlighthouse\nfirework", DEFAULT_TEMPLATE),
-    ("Bare labels, no template", "coffee", "coffee\ntea\nsoup\nlatte art", "{}"),
-    ("Same labels, CLIP's 7 templates", "coffee", "coffee\ntea\nsoup\nlatte art", ENSEMBLE_TEXT),
-    ("Grayscale photo", "camera", "a man with a camera\na woman\na building\na dog", DEFAULT_TEMPLATE),
-    ("Transparent PNG", "horse", "horse\ndog\ncow\nsilhouette of a horse", DEFAULT_TEMPLATE),
-    ("Not an everyday photo", "hubble deep field", "galaxies\nsnow\nfireworks\nbacteria", DEFAULT_TEMPLATE),
-    ("Microscope image", "immunohistochemistry", "stained tissue under a microscope\na painting\na satellite photo\nfood", DEFAULT_TEMPLATE),
-]
 
 
 def build_tab(hub: ModelHub) -> None:
@@ -365,7 +161,6 @@ def build_tab(hub: ModelHub) -> None:
         ],
     )
     gr.Markdown(weights_banner(hub), elem_id="clip-weights-status")
-    cache = SampleEmbeddings()
 
     gr.Markdown("## 1. Zero-shot classification")
     with gr.Row():
@@ -411,7 +206,7 @@ def build_tab(hub: ModelHub) -> None:
     )
     with gr.Accordion("Raw result (what the clip_classify API returns)", open=False):
         raw = gr.JSON(label="clip_classify")
-    extra = gr.State()
+    classified = gr.State()
 
     gr.Markdown("## 2. Several images × several captions")
     with gr.Row():
@@ -426,6 +221,7 @@ def build_tab(hub: ModelHub) -> None:
     matrix_note = gr.Markdown()
     with gr.Accordion("Raw result (clip_similarity)", open=False):
         matrix_raw = gr.JSON(label="clip_similarity")
+    matrix = gr.State()
 
     gr.Markdown("## 3. Search the sample photos with words")
     with gr.Row():
@@ -436,49 +232,28 @@ def build_tab(hub: ModelHub) -> None:
         search_plot = gr.Plot(label="Cosine with the query")
     with gr.Accordion("Raw result (clip_search)", open=False):
         search_raw = gr.JSON(label="clip_search")
+    searched = gr.State()
 
     # --- events ---
-    @friendly
-    def on_sample(name):
-        return sample_path(name) if name else gr.update()
-
-    @friendly
-    def on_classify(img, labs, tpl, progress=gr.Progress()):
-        return classify(hub, img, labs, tpl, progress)
-
-    @friendly
-    def on_matrix(chosen, files, caps, progress=gr.Progress()):
-        progress(0.1, desc="Encoding images and captions")
-        return similarity(hub, chosen, files, caps, cache)
-
-    @friendly
-    def on_search(q, progress=gr.Progress()):
-        progress(0.1, desc="Encoding the sample photos (once) and the query")
-        return search(hub, q, cache)
+    cache = SampleEmbeddings()
+    run_classify = gpu_bound(on_classify, hub)
+    run_matrix = gpu_bound(on_matrix, hub, cache)
+    run_search = gpu_bound(on_search, hub, cache)
 
     sample.change(on_sample, sample, image, api_name="clip_sample", **LIGHT_WORK)
-    @friendly
-    def ensemble_templates():
-        return ENSEMBLE_TEXT
-
-    @friendly
-    def single_template():
-        return DEFAULT_TEMPLATE
-
     ensemble.click(ensemble_templates, None, template, api_name="clip_ensemble_templates", **LIGHT_WORK)
     single.click(single_template, None, template, api_name="clip_single_template", **LIGHT_WORK)
-    go.click(on_classify, [image, labels, template], [raw, extra], api_name="clip_classify", **MODEL_WORK).success(
-        friendly(explain_classification), [raw, extra], [bars, table, explanation, view],
-        api_name="clip_classify_view", **LIGHT_WORK,
-    )
-    matrix_go.click(on_matrix, [matrix_samples, uploads, captions], matrix_raw, api_name="clip_similarity",
-                    **MODEL_WORK).success(friendly(heatmap), [matrix_raw, matrix_view], [matrix_plot, matrix_note],
+    go.click(run_classify, [image, labels, template], [raw, classified], api_name="clip_classify",
+             **MODEL_WORK).success(show_classification, classified, [bars, table, explanation, view],
+                                   api_name="clip_classify_view", **LIGHT_WORK)
+    matrix_go.click(run_matrix, [matrix_samples, uploads, captions], [matrix_raw, matrix], api_name="clip_similarity",
+                    **MODEL_WORK).success(show_matrix, [matrix, matrix_view], [matrix_plot, matrix_note],
                                           api_name="clip_similarity_view", **LIGHT_WORK)
-    matrix_view.change(friendly(heatmap), [matrix_raw, matrix_view], [matrix_plot, matrix_note],
+    matrix_view.change(show_matrix, [matrix, matrix_view], [matrix_plot, matrix_note],
                        api_name="clip_similarity_switch", **LIGHT_WORK)
-    search_go.click(on_search, query, search_raw, api_name="clip_search", **MODEL_WORK).success(
-        friendly(show_search), search_raw, [found, search_plot], api_name="clip_search_view", **LIGHT_WORK
+    search_go.click(run_search, query, [search_raw, searched], api_name="clip_search", **MODEL_WORK).success(
+        show_found, searched, [found, search_plot], api_name="clip_search_view", **LIGHT_WORK
     )
-    query.submit(on_search, query, search_raw, api_name="clip_search_submit", **MODEL_WORK).success(
-        friendly(show_search), search_raw, [found, search_plot], api_name="clip_search_submit_view", **LIGHT_WORK
+    query.submit(run_search, query, [search_raw, searched], api_name="clip_search_submit", **MODEL_WORK).success(
+        show_found, searched, [found, search_plot], api_name="clip_search_submit_view", **LIGHT_WORK
     )
