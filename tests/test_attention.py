@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from playground.lessons.attention import tab as lesson
+from playground.lessons.attention import tab, weights
 from playground.lessons.attention.probe import induction_scores, previous_token_scores, run_probe, top_heads
 from playground.lessons.attention.weights import MAX_TOKENS, AttentionCache, head_summary
 from playground.checks import UserInputError
@@ -39,7 +39,7 @@ def test_weights_equal_output_attentions(hub, key):
     n_layers, n_heads = ref.shape[:2]
     assert (n_layers, n_heads) == ((30, 9) if key == LM else (6, 12))
     for layer, head in [(0, 0), (n_layers // 2, n_heads - 1), (n_layers - 1, 3), (2, -1)]:
-        out = lesson.attention(hub, TEXT, key, layer, head)
+        out = weights.attention(hub, TEXT, key, layer, head)
         assert set(out) == {"tokens", "weights", "n_layers", "n_heads"}
         assert (out["n_layers"], out["n_heads"]) == (n_layers, n_heads)
         assert out["tokens"] == [loaded.tokenizer.convert_tokens_to_string([t])
@@ -55,19 +55,19 @@ def test_weights_equal_output_attentions(hub, key):
         else:
             assert upper.max() > 0.01, "an encoder token looks both ways"
     # the whole cached array matches too, every layer and head
-    att, _ = lesson.attentions_for(hub, TEXT, key)
+    att, _ = weights.attentions_for(hub, TEXT, key)
     np.testing.assert_allclose(att.weights, ref, atol=1e-5, rtol=0)
 
 
 def test_special_tokens_are_the_tokenizers_own(hub):
-    tokens = lesson.attention(hub, TEXT, ENC, 0, 0)["tokens"]
+    tokens = weights.attention(hub, TEXT, ENC, 0, 0)["tokens"]
     assert tokens[0] == "[CLS]" and tokens[-1] == "[SEP]"
-    assert lesson.attention(hub, TEXT, LM, 0, 0)["tokens"][0] == "The"  # SmolLM2's tokenizer adds no BOS
+    assert weights.attention(hub, TEXT, LM, 0, 0)["tokens"][0] == "The"  # SmolLM2's tokenizer adds no BOS
 
 
 def test_part_character_tokens_show_their_bytes(hub):
     text = "ok 👨\u200d👩\u200d👧"
-    tokens = lesson.attention(hub, text, LM, 0, 0)["tokens"]
+    tokens = weights.attention(hub, text, LM, 0, 0)["tokens"]
     assert any(t.startswith("⟨") for t in tokens) and "\ufffd" not in "".join(tokens)
     raw = b"".join(bytes.fromhex(t[1:-1]) if t.startswith("⟨") else t.encode() for t in tokens)
     assert raw.decode("utf-8") == text
@@ -75,17 +75,41 @@ def test_part_character_tokens_show_their_bytes(hub):
 
 def test_changing_layer_or_head_does_not_rerun_the_model(hub):
     text = "Cache me once: every layer is kept."
-    lesson.attention(hub, text, LM, 0, 0)
-    runs = lesson.CACHE.misses
+    weights.attention(hub, text, LM, 0, 0)
+    runs = weights.CACHE.misses
     for layer, head in [(1, 1), (29, 8), (5, -1)]:
-        lesson.attention(hub, text, LM, layer, head)
-    assert lesson.CACHE.misses == runs
+        weights.attention(hub, text, LM, layer, head)
+    assert weights.CACHE.misses == runs
+
+
+def test_handlers_redraw_from_the_kept_result(hub):
+    """The tab keeps the Attentions in its state: sliders, the token picker and the numbers
+    redraw from it and never reach the model or the cache."""
+    import gradio as gr
+
+    out = tab.show_attention(hub, TEXT, LM, 18, 6)
+    att = out[-1]
+    assert "layer 18 · head 6" in out[1].layout.title.text
+    expected = weights.attention(hub, TEXT, LM, 18, 2)
+    weights.CACHE.clear()
+    runs = weights.CACHE.misses
+    heat, bars, lines = tab.change_head(att, 18, 2, 3)
+    assert "layer 18 · head 2" in heat.layout.title.text and "layer 18 · head 2" in lines.layout.title.text
+    assert len(tab.change_layer(att, 0, -1, 3)) == 4 and len(tab.change_token(att, 0, -1, 0)) == 2
+    assert tab.shown_numbers(att, 18, 2) == expected
+    assert weights.CACHE.misses == runs and len(weights.CACHE) == 0
+    with pytest.raises(gr.Error, match="Show attention"):
+        tab.change_layer(None, 0, 0, 0)
+    with pytest.raises(gr.Error, match="30 layers"):
+        tab.shown_numbers(att, 30, 0)
+    example = tab.show_example(hub, tab.REPEAT, LM, "layer 18, head 6, token 'house'")
+    assert example[-1].tokens[example[2]["value"]].strip() == "house"
 
 
 def test_lines_view_draws_the_models_own_weights(hub):
     from playground.lessons.attention.figures import LINES_MIN_WEIGHT, attention_lines, lines_figure, lines_window
 
-    att, _ = lesson.attentions_for(hub, TEXT, LM)
+    att, _ = weights.attentions_for(hub, TEXT, LM)
     layer, head = INDUCTION_HEAD
     matrix = att.head(layer, head)
     n = len(att.tokens)
@@ -120,7 +144,7 @@ def test_cache_is_bounded(lm):
 
 @pytest.mark.parametrize("key", [LM, ENC])
 def test_long_text_is_cut_with_a_notice(hub, key):
-    att, notice = lesson.attentions_for(hub, "word " * 600, key)
+    att, notice = weights.attentions_for(hub, "word " * 600, key)
     assert len(att.tokens) == MAX_TOKENS and att.weights.shape[-1] == MAX_TOKENS
     assert "only the first" in notice
     if key == ENC:
@@ -144,7 +168,7 @@ def test_long_text_is_cut_with_a_notice(hub, key):
 )
 def test_bad_input_gets_a_clear_message(hub, args, message):
     with pytest.raises(UserInputError, match=re.escape(message)):
-        lesson.attention(hub, *args)
+        weights.attention(hub, *args)
 
 
 def test_probe_scores_on_a_perfect_pattern():
@@ -194,7 +218,7 @@ def test_head_summary_scores():
 def test_api_shape_through_the_app(client, hub):
     out = client.predict(TEXT, LM, 18, 6, api_name="/attention")
     assert set(out) == {"tokens", "weights", "n_layers", "n_heads"}
-    direct = lesson.attention(hub, TEXT, LM, 18, 6)
+    direct = weights.attention(hub, TEXT, LM, 18, 6)
     assert out["tokens"] == direct["tokens"] and (out["n_layers"], out["n_heads"]) == (30, 9)
     np.testing.assert_allclose(np.array(out["weights"]), np.array(direct["weights"]), atol=1e-6)
     mean = client.predict("a b a b", ENC, 5, -1, api_name="/attention")

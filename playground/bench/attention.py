@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from playground.bench import Measurement, timed
-from playground.lessons.attention import tab as lesson
+from playground.lessons.attention import weights
 from playground.lessons.attention.figures import (
     head_figure,
     layer_figure,
@@ -50,8 +50,8 @@ def measure(hub: ModelHub) -> list[Measurement]:
                 net(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), output_attentions=True)
 
         def first_view():
-            lesson.CACHE.clear()
-            att, _ = lesson.attentions_for(hub, text, key)
+            weights.CACHE.clear()
+            att, _ = weights.attentions_for(hub, text, key)
             figs = [head_figure(att, 0, -1), layer_figure(att, 0), summary_figure(att),
                     token_figure(att, 0, -1, len(ids) - 1)]
             summary_pointers(att)
@@ -59,19 +59,19 @@ def measure(hub: ModelHub) -> list[Measurement]:
                 fig.to_json()  # Gradio serialises each figure before sending it
 
         def change_head():
-            att, _ = lesson.attentions_for(hub, text, key)
+            att, _ = weights.attentions_for(hub, text, key)
             for fig in (head_figure(att, 1, 2), token_figure(att, 1, 2, len(ids) - 1)):
                 fig.to_json()
 
         def api():
-            lesson.CACHE.clear()
-            lesson.attention(hub, text, key, 1, 2)
+            weights.CACHE.clear()
+            weights.attention(hub, text, key, 1, 2)
 
         bare_s = timed(bare, repeat=5, warmup=1)
         first_s = timed(first_view, repeat=3, warmup=1)
-        runs = lesson.CACHE.misses
+        runs = weights.CACHE.misses
         head_s = timed(change_head, repeat=5)
-        reran = lesson.CACHE.misses - runs
+        reran = weights.CACHE.misses - runs
         api_s = timed(api, repeat=3)
         ref = f"bare forward, output_attentions=True, {len(ids)} tokens"
         out += [

@@ -6,18 +6,20 @@ some look at the previous token, some copy patterns: induction heads), and that 
 only look back (an empty upper triangle) while an encoder looks both ways.
 
 The model runs once per (model, text): all layers' attention probabilities are kept in a
-bounded cache (`attention_weights.AttentionCache`), so layer, head and token changes are light
-work. Special tokens are whatever the model's own tokenizer adds, and they are shown: MiniLM's
-[CLS] … [SEP]; SmolLM2's tokenizer adds none. Layers and heads count from 0; head -1 is the
+bounded cache (`weights.AttentionCache`) and in the session's state, so layer, head and token
+changes are light work that never runs the model. Special tokens are whatever the model's own
+tokenizer adds, and they are shown: MiniLM's [CLS] … [SEP]; SmolLM2's tokenizer adds none. Layers and heads count from 0; head -1 is the
 mean over the layer's heads.
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import gradio as gr
 
+from playground.checks import UserInputError, check_int
 from playground.lessons.attention.figures import (
     head_figure,
     layer_figure,
@@ -31,80 +33,29 @@ from playground.lessons.attention.figures import (
 )
 from playground.lessons.attention.probe import DEFAULT_HALF, DEFAULT_SEED, run_probe
 from playground.lessons.attention.weights import (
-    ATTENTION_KINDS,
     MAX_TOKENS,
-    AttentionCache,
     Attentions,
-    model_shape,
+    attention,
+    attention_models,
+    attentions_for,
+    check_layer_head,
+    load_model,
 )
-from playground.models import LoadedModel, ModelHub
-from playground.checks import UserInputError, check_int, check_text
-from playground.ui.errors import friendly
+from playground.models import ModelHub
+from playground.ui.errors import friendly, on_gpu
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 from playground.viz.heatmap import unique_labels
 
 TITLE = "Attention"
 DEFAULT_MODEL = "smollm2-135m-instruct"
-MAX_CHARS = 4000
-CACHE = AttentionCache()
 
 PRONOUN = "The trophy didn't fit in the suitcase because it was too big."
 REPEAT = "red apple, blue sky, green grass, old house. red apple, blue sky, green grass, old house."
 LIST = "Shopping list: 1. eggs 2. milk 3. bread 4. butter 5. cheese 6."
 
 
-# --- checks -----------------------------------------------------------------------------------
-
-
-def attention_models(hub: ModelHub) -> list[str]:
-    return [k for k in hub.keys() if hub.spec(k).kind in ATTENTION_KINDS]
-
-
-def load_model(hub: ModelHub, model: object) -> LoadedModel:
-    known = attention_models(hub)
-    if not isinstance(model, str) or model not in known:
-        raise UserInputError(f"Unknown model '{model}'. This lesson works with: {', '.join(known)}.")
-    return hub.get(model)
-
-
-def check_layer_head(loaded: LoadedModel, layer: object, head: object) -> tuple[int, int]:
-    n_layers, n_heads = model_shape(loaded)
-    try:
-        layer = check_int(layer, low=0, high=n_layers - 1, what="Layer")
-        head = check_int(head, low=-1, high=n_heads - 1, what="Head")
-    except UserInputError as exc:
-        raise UserInputError(
-            f"{exc} {loaded.key} has {n_layers} layers (0 to {n_layers - 1}) and {n_heads} heads per layer "
-            f"(0 to {n_heads - 1}, or -1 for the mean over heads)."
-        ) from None
-    return layer, head
-
-
-def attentions_for(hub: ModelHub, text: object, model: object) -> tuple[Attentions, str]:
-    """Everything the model attends to in this text (cached), and any notice about cutting."""
-    loaded = load_model(hub, model)
-    text, char_notice = check_text(text, max_chars=MAX_CHARS)
-    att = CACHE.get(loaded, text)
-    notice = " ".join(n for n in (char_notice, att.notice) if n)
-    return att, notice
-
-
-# --- the API ----------------------------------------------------------------------------------
-
-
-def attention(hub: ModelHub, text: object, model: object, layer: object, head: object) -> dict:
-    """{"tokens", "weights", "n_layers", "n_heads"}: weights[i][j] is how much token i attends
-    to token j, the model's own attention probabilities for that layer and head (-1 = mean)."""
-    loaded = load_model(hub, model)
-    layer, head = check_layer_head(loaded, layer, head)
-    att, _ = attentions_for(hub, text, model)
-    return {
-        "tokens": att.tokens,
-        "weights": att.head(layer, head).tolist(),
-        "n_layers": att.n_layers,
-        "n_heads": att.n_heads,
-    }
+# --- the examples' "Start at" cell -------------------------------------------------------------
 
 
 def parse_start(start: str) -> tuple[int, int, str | None]:
@@ -123,6 +74,108 @@ def find_token(tokens: list[str], wanted: str | None) -> int:
             if tokens[i].strip() == wanted.strip():
                 return i
     return len(tokens) - 1
+
+
+# --- handlers (the hub is bound in build_tab) ---------------------------------------------------
+# The compute handlers return the `Attentions` last: the tab keeps it in one gr.State, and the
+# slider and token handlers redraw from it without running the model.
+
+
+def views(att: Attentions, notice_text: str, lay: int, hd: int, token: int) -> tuple:
+    """Every view of one result, and the pickers set to match it."""
+    labels = unique_labels(att.tokens)
+    note = f"**{len(att.tokens)} tokens.** " + (f"⚠️ {notice_text}" if notice_text else "")
+    return (
+        note,
+        head_figure(att, lay, hd),
+        gr.update(choices=[(lab, i) for i, lab in enumerate(labels)], value=token),
+        token_figure(att, lay, hd, token),
+        lines_figure(att, lay, hd, token),
+        layer_figure(att, lay),
+        summary_figure(att),
+        summary_pointers(att),
+        gr.update(maximum=att.n_layers - 1, value=lay),
+        gr.update(maximum=att.n_heads - 1, value=hd),
+        att,
+    )
+
+
+@on_gpu
+@friendly
+def show_attention(hub: ModelHub, text_in: str, model_in: str, layer_in: float, head_in: float,
+                   progress=gr.Progress()) -> tuple:
+    progress(0.1, desc="Loading the model")
+    load_model(hub, model_in)
+    progress(0.4, desc="Running the model once, keeping every layer's attention")
+    att, notice_text = attentions_for(hub, text_in, model_in)
+    # a model switch may leave the sliders beyond the new model's range: clamp them
+    lay = min(max(int(layer_in or 0), 0), att.n_layers - 1)
+    hd = min(max(int(head_in if head_in is not None else -1), -1), att.n_heads - 1)
+    return views(att, notice_text, lay, hd, len(att.tokens) - 1)
+
+
+@on_gpu
+@friendly
+def show_example(hub: ModelHub, text_in: str, model_in: str, start_in: str, progress=gr.Progress()) -> tuple:
+    lay, hd, wanted = parse_start(start_in)
+    progress(0.2, desc="Running the model once, keeping every layer's attention")
+    att, notice_text = attentions_for(hub, text_in, model_in)
+    lay, hd = check_layer_head(att.model_key, att.n_layers, att.n_heads, lay, hd)
+    return views(att, notice_text, lay, hd, find_token(att.tokens, wanted))
+
+
+def picked(att: Attentions | None, layer_in: object, head_in: object, focus_in: object) -> tuple[int, int, int]:
+    """The layer, head and token the pickers point at, checked against the shown result."""
+    if att is None:
+        raise UserInputError("Press “Show attention” first; the sliders then move through its layers and heads.")
+    lay, hd = check_layer_head(att.model_key, att.n_layers, att.n_heads, layer_in, head_in)
+    n = len(att.tokens)
+    token = focus_in if isinstance(focus_in, int) and 0 <= focus_in < n else n - 1
+    return lay, hd, token
+
+
+@friendly
+def change_layer(att: Attentions | None, layer_in: float, head_in: float, focus_in: int) -> tuple:
+    lay, hd, token = picked(att, layer_in, head_in, focus_in)
+    return (head_figure(att, lay, hd), token_figure(att, lay, hd, token), lines_figure(att, lay, hd, token),
+            layer_figure(att, lay))
+
+
+@friendly
+def change_head(att: Attentions | None, layer_in: float, head_in: float, focus_in: int) -> tuple:
+    lay, hd, token = picked(att, layer_in, head_in, focus_in)
+    return head_figure(att, lay, hd), token_figure(att, lay, hd, token), lines_figure(att, lay, hd, token)
+
+
+@friendly
+def change_token(att: Attentions | None, layer_in: float, head_in: float, focus_in: int) -> tuple:
+    lay, hd, token = picked(att, layer_in, head_in, focus_in)
+    return token_figure(att, lay, hd, token), lines_figure(att, lay, hd, token)
+
+
+@friendly
+def shown_numbers(att: Attentions | None, layer_in: float, head_in: float) -> dict:
+    """The shown text's numbers for the picked layer and head, as the API returns them."""
+    lay, hd, _ = picked(att, layer_in, head_in, None)
+    return att.as_json(lay, hd)
+
+
+@on_gpu
+@friendly
+def attention_json(hub: ModelHub, text_in: str, model_in: str, layer_in: float, head_in: float) -> dict:
+    """The `attention` API."""
+    return attention(hub, text_in, model_in, layer_in, head_in)
+
+
+@on_gpu
+@friendly
+def probe(hub: ModelHub, model_in: str, half_in: float, seed_in: float, progress=gr.Progress()) -> tuple:
+    loaded = load_model(hub, model_in)
+    n = check_int(half_in, low=8, high=100, what="Random tokens per copy")
+    s = check_int(seed_in, low=0, high=2**31 - 1, what="Seed")
+    progress(0.3, desc="Running the model on the repeated random tokens")
+    res = run_probe(loaded, n, s)
+    return probe_report(res, loaded.key), probe_scores_figure(res, loaded.key), probe_patterns_figure(res)
 
 
 # --- the tab ----------------------------------------------------------------------------------
@@ -177,7 +230,7 @@ def build_tab(hub: ModelHub) -> None:
         api_name="attention_example",
     )
     notice = gr.Markdown()
-    shown = gr.State(None)  # (model, text) whose attention the views show; sliders re-read it
+    shown = gr.State(None)  # the Attentions every view below is drawn from
     with gr.Row():
         heat = gr.Plot(label="One head (or the mean of a layer's heads)", scale=3, elem_id="attention-heatmap")
         with gr.Column(scale=2):
@@ -212,98 +265,21 @@ def build_tab(hub: ModelHub) -> None:
     probe_scores = gr.Plot(label="Probe scores per layer and head")
     probe_patterns = gr.Plot(label="The top heads on the probe sequence", elem_id="attention-probe-patterns")
 
-    # --- handlers ---
-
-    def views(att: Attentions, notice_text: str, lay: int, hd: int, token: int):
-        labels = unique_labels(att.tokens)
-        note = f"**{len(att.tokens)} tokens.** " + (f"⚠️ {notice_text}" if notice_text else "")
-        return (
-            note,
-            head_figure(att, lay, hd),
-            gr.update(choices=[(lab, i) for i, lab in enumerate(labels)], value=token),
-            token_figure(att, lay, hd, token),
-            lines_figure(att, lay, hd, token),
-            layer_figure(att, lay),
-            summary_figure(att),
-            summary_pointers(att),
-            gr.update(maximum=att.n_layers - 1, value=lay),
-            gr.update(maximum=att.n_heads - 1, value=hd),
-        )
-
-    @friendly
-    def show_attention(text_in, model_in, layer_in, head_in, progress=gr.Progress()):
-        progress(0.1, desc="Loading the model")
-        loaded = load_model(hub, model_in)
-        n_layers, n_heads = model_shape(loaded)
-        # a model switch may leave the sliders beyond the new model's range: clamp them
-        lay = min(max(int(layer_in or 0), 0), n_layers - 1)
-        hd = min(max(int(head_in if head_in is not None else -1), -1), n_heads - 1)
-        progress(0.4, desc="Running the model once, keeping every layer's attention")
-        att, notice_text = attentions_for(hub, text_in, model_in)
-        return *views(att, notice_text, lay, hd, len(att.tokens) - 1), (model_in, text_in)
-
-    @friendly
-    def show_example(text_in, model_in, start_in, progress=gr.Progress()):
-        lay, hd, wanted = parse_start(start_in)
-        progress(0.2, desc="Running the model once, keeping every layer's attention")
-        att, notice_text = attentions_for(hub, text_in, model_in)
-        lay, hd = check_layer_head(load_model(hub, model_in), lay, hd)
-        return *views(att, notice_text, lay, hd, find_token(att.tokens, wanted)), (model_in, text_in)
-
-    def current(state, layer_in, head_in, focus_in) -> tuple[Attentions, int, int, int]:
-        if not state:
-            raise UserInputError("Press “Show attention” first; the sliders then move through its layers and heads.")
-        model_in, text_in = state
-        att, _ = attentions_for(hub, text_in, model_in)  # cached: the model does not run again
-        lay, hd = check_layer_head(load_model(hub, model_in), layer_in, head_in)
-        token = focus_in if isinstance(focus_in, int) and 0 <= focus_in < len(att.tokens) else len(att.tokens) - 1
-        return att, lay, hd, token
-
-    @friendly
-    def change_layer(state, layer_in, head_in, focus_in):
-        att, lay, hd, token = current(state, layer_in, head_in, focus_in)
-        return (head_figure(att, lay, hd), token_figure(att, lay, hd, token), lines_figure(att, lay, hd, token),
-                layer_figure(att, lay))
-
-    @friendly
-    def change_head(state, layer_in, head_in, focus_in):
-        att, lay, hd, token = current(state, layer_in, head_in, focus_in)
-        return head_figure(att, lay, hd), token_figure(att, lay, hd, token), lines_figure(att, lay, hd, token)
-
-    @friendly
-    def change_token(state, layer_in, head_in, focus_in):
-        att, lay, hd, token = current(state, layer_in, head_in, focus_in)
-        return token_figure(att, lay, hd, token), lines_figure(att, lay, hd, token)
-
-    @friendly
-    def attention_numbers(text_in, model_in, layer_in, head_in):
-        return attention(hub, text_in, model_in, layer_in, head_in)
-
-    @friendly
-    def probe(model_in, half_in, seed_in, progress=gr.Progress()):
-        loaded = load_model(hub, model_in)
-        n = check_int(half_in, low=8, high=100, what="Random tokens per copy")
-        s = check_int(seed_in, low=0, high=2**31 - 1, what="Seed")
-        progress(0.3, desc="Running the model on the repeated random tokens")
-        res = run_probe(loaded, n, s)
-        return probe_report(res, loaded.key), probe_scores_figure(res, loaded.key), probe_patterns_figure(res)
-
     # --- wiring ---
 
     view_outputs = [notice, heat, focus, bars, lines, grid, summary, pointers, layer, head, shown]
     for trigger, name in ((show.click, "attention_show"), (text.submit, "attention_submit"),
                           (model.input, "attention_model")):
-        trigger(show_attention, [text, model, layer, head], view_outputs, api_name=name, **MODEL_WORK)
-    examples.load_input_event.then(show_example, [text, model, start], view_outputs,
+        trigger(partial(show_attention, hub), [text, model, layer, head], view_outputs, api_name=name, **MODEL_WORK)
+    examples.load_input_event.then(partial(show_example, hub), [text, model, start], view_outputs,
                                    api_name="attention_show_example", **MODEL_WORK)
     layer.release(change_layer, [shown, layer, head, focus], [heat, bars, lines, grid],
                   api_name="attention_layer", **LIGHT_WORK)
     head.release(change_head, [shown, layer, head, focus], [heat, bars, lines], api_name="attention_head",
                  **LIGHT_WORK)
     focus.input(change_token, [shown, layer, head, focus], [bars, lines], api_name="attention_token", **LIGHT_WORK)
-    numbers_btn.click(attention_numbers, [text, model, layer, head], numbers, api_name="attention_numbers",
-                      **MODEL_WORK)
-    api_btn.click(attention_numbers, [api_text, api_model, api_layer, api_head], numbers, api_name="attention",
-                  **MODEL_WORK)
-    probe_btn.click(probe, [model, half, seed], [probe_md, probe_scores, probe_patterns],
+    numbers_btn.click(shown_numbers, [shown, layer, head], numbers, api_name="attention_numbers", **LIGHT_WORK)
+    api_btn.click(partial(attention_json, hub), [api_text, api_model, api_layer, api_head], numbers,
+                  api_name="attention", **MODEL_WORK)
+    probe_btn.click(partial(probe, hub), [model, half, seed], [probe_md, probe_scores, probe_patterns],
                     api_name="attention_probe", **MODEL_WORK)

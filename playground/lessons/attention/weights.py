@@ -1,12 +1,15 @@
 """The numbers behind the Attention lesson: run a model once, keep every layer's attention.
 
-`attentions(loaded, text)` tokenizes the text the way the model's own tokenizer does (so the
+`compute(loaded, text)` tokenizes the text the way the model's own tokenizer does (so the
 special tokens are the tokenizer's choice: MiniLM's BERT gets [CLS] … [SEP], SmolLM2's
 tokenizer adds no BOS), cuts it to `MAX_TOKENS`, runs the model once with
 `output_attentions=True` and keeps all layers as one float32 array (layers, heads, query, key).
 A bounded LRU cache keeps recent texts, so moving the layer or head sliders never re-runs the
 model. SmolLM2 uses grouped-query attention (3 key/value heads shared by 9 query heads); the
 probabilities the model reports, and that we keep, are per query head.
+
+`attentions_for(hub, text, model)` is the tab's compute step (checks, then the cache), and
+`attention(...)` the `attention` API's JSON.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import numpy as np
 
 from playground.lm.text import byte_decoder
 from playground.lru import BoundedLRU
-from playground.models import Kind, LoadedModel
-from playground.checks import UserInputError
+from playground.checks import UserInputError, check_int, check_text
+from playground.models import Kind, LoadedModel, ModelHub
 
 MAX_TOKENS = 256
+MAX_CHARS = 4000
 ATTENTION_KINDS = (Kind.CAUSAL_LM, Kind.SENTENCE_ENCODER)
 
 
@@ -47,6 +51,15 @@ class Attentions:
         if head == -1:
             return self.weights[layer].mean(axis=0)
         return self.weights[layer, head]
+
+    def as_json(self, layer: int, head: int) -> dict:
+        """The `attention` API's JSON: weights[i][j] is how much token i attends to token j."""
+        return {
+            "tokens": self.tokens,
+            "weights": self.head(layer, head).tolist(),
+            "n_layers": self.n_layers,
+            "n_heads": self.n_heads,
+        }
 
 
 def network(loaded: LoadedModel):
@@ -175,3 +188,49 @@ def head_summary(weights: np.ndarray) -> dict[str, np.ndarray]:
     first = p[:, :, rows, 0].mean(axis=-1)
     previous = p[:, :, rows, rows - 1].mean(axis=-1)
     return {"entropy": entropy, "first": first, "previous": previous}
+
+
+# --- from the hub, with the learner's input checked -----------------------------------------------
+
+CACHE = AttentionCache()
+
+
+def attention_models(hub: ModelHub) -> list[str]:
+    return [k for k in hub.keys() if hub.spec(k).kind in ATTENTION_KINDS]
+
+
+def load_model(hub: ModelHub, model: object) -> LoadedModel:
+    known = attention_models(hub)
+    if not isinstance(model, str) or model not in known:
+        raise UserInputError(f"Unknown model '{model}'. This lesson works with: {', '.join(known)}.")
+    return hub.get(model)
+
+
+def check_layer_head(key: str, n_layers: int, n_heads: int, layer: object, head: object) -> tuple[int, int]:
+    try:
+        layer = check_int(layer, low=0, high=n_layers - 1, what="Layer")
+        head = check_int(head, low=-1, high=n_heads - 1, what="Head")
+    except UserInputError as exc:
+        raise UserInputError(
+            f"{exc} {key} has {n_layers} layers (0 to {n_layers - 1}) and {n_heads} heads per layer "
+            f"(0 to {n_heads - 1}, or -1 for the mean over heads)."
+        ) from None
+    return layer, head
+
+
+def attentions_for(hub: ModelHub, text: object, model: object) -> tuple[Attentions, str]:
+    """Everything the model attends to in this text (cached), and any notice about cutting."""
+    loaded = load_model(hub, model)
+    text, char_notice = check_text(text, max_chars=MAX_CHARS)
+    att = CACHE.get(loaded, text)
+    notice = " ".join(n for n in (char_notice, att.notice) if n)
+    return att, notice
+
+
+def attention(hub: ModelHub, text: object, model: object, layer: object, head: object) -> dict:
+    """{"tokens", "weights", "n_layers", "n_heads"}: the model's own attention probabilities for
+    that layer and head (-1 = mean). Layer and head are checked before the model runs."""
+    loaded = load_model(hub, model)
+    layer, head = check_layer_head(loaded.key, *model_shape(loaded), layer, head)
+    att, _ = attentions_for(hub, text, model)
+    return att.as_json(layer, head)
