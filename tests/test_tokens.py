@@ -288,6 +288,14 @@ def test_view_handlers(hub):
     assert rows[0][1] == "Ġhello" and rows[1][3] == "yes"
 
 
+@pytest.mark.parametrize("text", ["", "   \n"])
+def test_an_empty_box_gets_the_empty_view(hub, text):
+    result, stats, chips, ids = lesson.show_tokens(hub, text, SMOL, True)
+    assert result is None and stats == views.EMPTY and chips == ids == ""
+    assert lesson.what_is_lost(None) == ("", "") and lesson.compare_tokenizers(hub, None) == []
+    assert lesson.redraw_chips(None, True) == ""
+
+
 @pytest.mark.app
 def test_app_errors(client):
     from gradio_client.exceptions import AppError
@@ -317,4 +325,19 @@ def test_tab_draws_chips_and_counts(page):
     pg.get_by_role("button", name="Render the conversation").click()
     pg.locator(".tc-special").first.wait_for(timeout=60_000)
     page.screenshot("tokens-emoji-chat")
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_clearing_the_text_shows_the_empty_view_without_an_error(page):
+    pg = page.open("Tokens")
+    box = pg.get_by_label("Text", exact=True)
+    box.fill("Hello world")
+    pg.locator(".tc-chips .tc-chip").first.wait_for(timeout=60_000)
+    box.fill("")
+    pg.wait_for_timeout(1500)  # the change event has run (a toast would be up by now)
+    toasts = pg.locator(".toast-body")
+    assert toasts.count() == 0, f"clearing the box raised: {toasts.all_text_contents()}"
+    pg.get_by_text(views.EMPTY).wait_for(timeout=30_000)
+    assert pg.locator(".tc-chips .tc-chip").count() == 0
     page.assert_clean()

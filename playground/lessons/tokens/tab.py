@@ -73,8 +73,11 @@ def tokenize_json(hub: ModelHub, text: str, key: str) -> dict:
 
 
 @friendly
-def show_tokens(hub: ModelHub, text: str, key: str, show_ids: bool) -> tuple[TokensResult, str, str, str]:
-    """The compute step: the result every view reads, and the chips and counts drawn from it."""
+def show_tokens(hub: ModelHub, text: str, key: str, show_ids: bool) -> tuple[TokensResult | None, str, str, str]:
+    """The compute step: the result every view reads, and the chips and counts drawn from it.
+    An empty box is where every learner starts (and what clearing it gives): the empty view."""
+    if not isinstance(text, str) or not text.strip():
+        return None, *tokens_view(None, show_ids)
     result = analyse(hub, text, key)
     return result, *tokens_view(result, show_ids)
 
