@@ -1,6 +1,6 @@
 """Grounding: retrieval finds the gold passages, the support checker flags a planted claim and
 accepts a copied one (at a measured threshold), token probabilities are the model's own
-softmax, the same seed gives the same answers, the API returns the issue's exact shape, and
+softmax, the same seed gives the same answers, the API returns its documented shape, and
 bad input (empty question, empty knowledge base, very long question) gets a clear message."""
 
 from __future__ import annotations
@@ -84,12 +84,12 @@ def test_empty_knowledge_base_message(text):
     with pytest.raises(ret.KnowledgeBaseError, match="knowledge base is empty"):
         ret.parse_passages(text)
     with pytest.raises(UserInputError, match="knowledge base is empty"):
-        pipe.settings_from(text, "dense")
+        pipe.knowledge_base_from(text, "dense")
 
 
 def test_empty_knowledge_base_in_ground(hub):
     with pytest.raises(UserInputError, match="knowledge base is empty"):
-        pipe.ground_full(hub, "What is the capital of Quillmere?", 3, 0.4, 0, [])
+        pipe.ground(hub, "What is the capital of Quillmere?", 3, 0.4, 0, [])
 
 
 @pytest.mark.parametrize(
@@ -247,10 +247,13 @@ def test_api_bad_input_message(client, args, message):
         client.predict(*args, api_name="/ground")
 
 
-@pytest.mark.app
-def test_api_empty_knowledge_base_message(client):
-    with pytest.raises(Exception, match="knowledge base is empty"):
-        client.predict(" \n ", "hybrid", api_name="/grounding_settings")
+def test_empty_knowledge_base_box_message():
+    import gradio as gr
+
+    from playground.lessons.grounding import tab
+
+    with pytest.raises(gr.Error, match="knowledge base is empty"):
+        tab.read_knowledge_base(" \n ", "hybrid")
 
 
 # --- the tab in a browser -----------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def measure(hub: ModelHub) -> list[Measurement]:
     bare_ret = timed(lambda: st.encode([QUESTION], normalize_embeddings=True, show_progress_bar=False), repeat=5, warmup=1)
     cold_kb = timed(lambda: st.encode(kb, normalize_embeddings=True, show_progress_bar=False), repeat=2)
 
-    ours_ground = timed(lambda: pipe.ground_full(hub, QUESTION, 3, 0.0, 0, kb, "hybrid"), repeat=2)
+    ours_ground = timed(lambda: pipe.ground(hub, QUESTION, 3, 0.0, 0, kb, "hybrid"), repeat=2)
     bare_two = timed(lambda: (bare(closed)(), bare(grounded)()), repeat=2)
 
     return [

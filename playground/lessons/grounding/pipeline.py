@@ -1,21 +1,24 @@
 """The Grounding lesson's pipeline: validate the input, retrieve, answer closed book and
-grounded, check support, and the self-consistency and evaluation runs. Plain data in and out;
-the tab (`grounding.py`) only lays out and renders."""
+grounded, check support, and the self-consistency and evaluation runs. Plain data in, one result
+dataclass out per computation; the tab (`tab.py`) only lays out and wires, the views
+(`view.py`) only render these results."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from playground.lm.prompts import chat_ids
+from playground.checks import UserInputError, check_text
 from playground.lessons.grounding import answer as ans
 from playground.lessons.grounding import evaluation as ev
 from playground.lessons.grounding import retrieval as ret
 from playground.lessons.grounding import support as sup
+from playground.lm.prompts import chat_ids
 from playground.models import ModelHub
-from playground.checks import UserInputError, check_text
 
 LM_KEY = "smollm2-135m-instruct"
 ENCODER_KEY = "all-minilm-l6-v2"
@@ -32,6 +35,48 @@ MAX_UPLOAD_BYTES = 1_000_000
 IDK = "I don't know."
 
 
+# --- the knowledge base the learner edits -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    passages: tuple[str, ...]
+    mode: str = ret.DEFAULT_MODE
+    builtin: bool = True  # the gold answers of the evaluation were written for the built-in base
+
+
+def default_knowledge_base() -> KnowledgeBase:
+    return KnowledgeBase(tuple(ret.builtin_passages()), ret.DEFAULT_MODE, True)
+
+
+def knowledge_base_from(kb_text: str | None, mode: str) -> KnowledgeBase:
+    """Parse the knowledge-base box; KnowledgeBaseError becomes a message the learner reads."""
+    try:
+        passages = ret.parse_passages(kb_text)
+    except ret.KnowledgeBaseError as exc:
+        raise UserInputError(str(exc)) from None
+    if mode not in ret.MODES:
+        raise UserInputError(f"Retrieval must be one of {', '.join(ret.MODES)}.")
+    return KnowledgeBase(tuple(passages), mode, passages == ret.builtin_passages())
+
+
+def check_knowledge_base(kb: KnowledgeBase | None) -> KnowledgeBase:
+    kb = kb or default_knowledge_base()
+    if not kb.passages:
+        raise UserInputError(_empty_kb_message())
+    if kb.mode not in ret.MODES:
+        raise UserInputError(f"Retrieval must be one of {', '.join(ret.MODES)}.")
+    return kb
+
+
+def _empty_kb_message() -> str:
+    try:
+        ret.parse_passages("")
+    except ret.KnowledgeBaseError as exc:
+        return str(exc)
+    return "The knowledge base is empty."
+
+
 def check_question(question: object) -> str:
     text, _ = check_text(question, max_chars=10**9, what="question")
     text = text.strip()
@@ -43,141 +88,153 @@ def check_question(question: object) -> str:
     return text
 
 
-def check_settings(settings: dict | None) -> tuple[list[str], str]:
-    settings = settings or default_settings()
-    passages = settings.get("passages") or []
-    if not passages:
-        raise UserInputError(_empty_kb_message())
-    mode = settings.get("mode", ret.DEFAULT_MODE)
-    if mode not in ret.MODES:
-        raise UserInputError(f"Retrieval must be one of {', '.join(ret.MODES)}.")
-    return passages, mode
+# --- one answer, checked sentence by sentence ------------------------------------------------------
 
 
-def _empty_kb_message() -> str:
-    try:
-        ret.parse_passages("")
-    except ret.KnowledgeBaseError as exc:
-        return str(exc)
-    return "The knowledge base is empty."
+@dataclass(frozen=True)
+class CheckedSentence:
+    support: sup.SentenceSupport
+    passage: int  # knowledge-base line of the checker's best passage; -1 when there was none
+    cited: tuple[int, ...]  # the passage numbers (1..k) the model itself wrote as [n]
+
+    @property
+    def text(self) -> str:
+        return self.support.text
+
+    @property
+    def supported(self) -> bool:
+        return self.support.supported
+
+    def as_json(self) -> dict:
+        return {"text": self.text, "supported": self.supported, "score": round(self.support.score, 4), "passage": self.passage}
 
 
-def default_settings() -> dict:
-    return {"passages": ret.builtin_passages(), "mode": ret.DEFAULT_MODE, "builtin": True}
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    tokens: tuple[ans.TokenProb, ...] = ()
+    sentences: tuple[CheckedSentence, ...] = ()
+    finished: bool = True  # False when it hit the token limit before the end-of-turn token
+    abstained: bool = False
+
+    @property
+    def n_supported(self) -> int:
+        return sum(s.supported for s in self.sentences)
+
+    def token_json(self) -> list[dict]:
+        return [{"token": t.token, "prob": t.prob} for t in self.tokens]
 
 
-def settings_from(kb_text: str, mode: str) -> dict:
-    """Parse the knowledge-base box; KnowledgeBaseError becomes a message the learner reads."""
-    try:
-        passages = ret.parse_passages(kb_text)
-    except ret.KnowledgeBaseError as exc:
-        raise UserInputError(str(exc)) from None
-    if mode not in ret.MODES:
-        raise UserInputError(f"Retrieval must be one of {', '.join(ret.MODES)}.")
-    return {"passages": passages, "mode": mode, "builtin": passages == ret.builtin_passages()}
+@dataclass(frozen=True)
+class GroundResult:
+    """Everything the tab shows for one question; `as_json` is the public `ground` endpoint's shape."""
+
+    question: str
+    k: int
+    threshold: float
+    seed: int
+    mode: str
+    retrieved: tuple[ret.Hit, ...]
+    closed_book: Answer
+    grounded: Answer
+
+    @property
+    def top_score(self) -> float:
+        return self.retrieved[0].score if self.retrieved else 0.0
+
+    def as_json(self) -> dict:
+        g = self.grounded
+        return {
+            "closed_book": {"answer": self.closed_book.text, "tokens": self.closed_book.token_json()},
+            "grounded": {
+                "answer": g.text,
+                "tokens": g.token_json(),
+                "abstained": g.abstained,
+                "sentences": [s.as_json() for s in g.sentences],
+            },
+            "retrieved": [{"id": h.id, "text": h.text, "score": h.score} for h in self.retrieved],
+        }
 
 
-def _answer(lm, messages: list[dict], *, seed: int, max_new_tokens: int, temperature: float = ANSWER_TEMPERATURE):
+def _generate(lm, messages: list[dict], *, seed: int, max_new_tokens: int,
+              temperature: float = ANSWER_TEMPERATURE) -> ans.Generation:
     prompt = chat_ids(lm.tokenizer, messages)
     return ans.generate(lm, prompt, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)[0]
 
 
-def _sentences(st, text: str, hits: list[ret.Hit], question: str, cite: bool) -> list[dict]:
-    """Support per sentence; `passage` is the knowledge-base line of the checker's best passage."""
-    sents = sup.split_sentences(text)
-    checks = sup.check_support(st, sents, [h.text for h in hits], question)
-    out = []
-    for c in checks:
-        out.append(
-            {
-                "text": c.text,
-                "supported": c.supported,
-                "score": round(c.score, 4),
-                "passage": hits[c.passage].id if c.passage >= 0 else -1,
-                "cosine": c.cosine,
-                "lexical": c.lexical,
-                "missing": c.missing,
-                "numbers_ok": c.numbers_ok,
-                "cited": ans.citations(c.text, len(hits)) if cite else [],
-            }
+def check_sentences(st, text: str, hits: Sequence[ret.Hit], question: str,
+                    cite: bool) -> tuple[CheckedSentence, ...]:
+    """Support per sentence against the retrieved passages (the model's citations are recorded, not trusted)."""
+    checks = sup.check_support(st, sup.split_sentences(text), [h.text for h in hits], question)
+    return tuple(
+        CheckedSentence(
+            support=c,
+            passage=hits[c.passage].id if c.passage >= 0 else -1,
+            cited=tuple(ans.citations(c.text, len(hits))) if cite else (),
         )
-    return out
+        for c in checks
+    )
 
 
-def _tokens(gen: ans.Generation) -> list[dict]:
-    return [{"token": t.token, "prob": t.prob, "entropy": t.entropy} for t in gen.tokens]
+def _checked(st, gen: ans.Generation, hits, question: str, cite: bool) -> Answer:
+    return Answer(gen.text, tuple(gen.tokens), check_sentences(st, gen.text, hits, question, cite), gen.finished)
 
 
-def ground_full(
+def ground(
     hub: ModelHub,
     question: str,
     k: int,
     threshold: float,
     seed: int,
-    passages: list[str],
+    passages: Sequence[str],
     mode: str = ret.DEFAULT_MODE,
     max_new_tokens: int | None = None,
-) -> dict:
-    """Everything the tab shows for one question (the API returns a subset, see `api_view`)."""
+) -> GroundResult:
+    """Retrieve, answer closed book and grounded, and check every sentence against the passages."""
     question = check_question(question)
     if not passages:
         raise UserInputError(_empty_kb_message())
     max_new_tokens = max_new_tokens or MAX_NEW_TOKENS
     st = hub.get(ENCODER_KEY).model
     lm = hub.get(LM_KEY)
-    hits = ret.retrieve(st, passages, question, k, mode)
+    hits = ret.retrieve(st, list(passages), question, k, mode)
+    closed = _generate(lm, ans.closed_book_messages(question), seed=seed, max_new_tokens=max_new_tokens)
     top = hits[0].score if hits else 0.0
-    abstained = top < threshold
-    closed = _answer(lm, ans.closed_book_messages(question), seed=seed, max_new_tokens=max_new_tokens)
-    if abstained:
-        grounded = {"answer": IDK, "tokens": [], "abstained": True, "sentences": [], "finished": True}
+    if top < threshold:
+        grounded = Answer(IDK, abstained=True)
     else:
-        g = _answer(lm, ans.grounded_messages(question, [h.text for h in hits]), seed=seed, max_new_tokens=max_new_tokens)
-        grounded = {
-            "answer": g.text,
-            "tokens": _tokens(g),
-            "abstained": False,
-            "sentences": _sentences(st, g.text, hits, question, cite=True),
-            "finished": g.finished,
-        }
-    return {
-        "question": question,
-        "k": k,
-        "threshold": threshold,
-        "seed": seed,
-        "mode": mode,
-        "top_score": top,
-        "closed_book": {
-            "answer": closed.text,
-            "tokens": _tokens(closed),
-            # the closed-book answer is checked against the same passages: did it say what they say?
-            "sentences": _sentences(st, closed.text, hits, question, cite=False),
-            "finished": closed.finished,
-        },
-        "grounded": grounded,
-        "retrieved": [{"id": h.id, "text": h.text, "score": h.score, "cosine": h.cosine, "bm25": h.bm25} for h in hits],
-    }
+        g = _generate(lm, ans.grounded_messages(question, [h.text for h in hits]), seed=seed, max_new_tokens=max_new_tokens)
+        grounded = _checked(st, g, hits, question, cite=True)
+    return GroundResult(
+        question=question,
+        k=k,
+        threshold=threshold,
+        seed=seed,
+        mode=mode,
+        retrieved=tuple(hits),
+        # the closed-book answer is checked against the same passages: did it say what they say?
+        closed_book=_checked(st, closed, hits, question, cite=False),
+        grounded=grounded,
+    )
 
 
-def api_view(full: dict) -> dict:
-    """Exactly the shape the issue gives for api_name="ground"."""
-    g = full["grounded"]
-    return {
-        "closed_book": {
-            "answer": full["closed_book"]["answer"],
-            "tokens": [{"token": t["token"], "prob": t["prob"]} for t in full["closed_book"]["tokens"]],
-        },
-        "grounded": {
-            "answer": g["answer"],
-            "tokens": [{"token": t["token"], "prob": t["prob"]} for t in g["tokens"]],
-            "abstained": g["abstained"],
-            "sentences": [
-                {"text": s["text"], "supported": s["supported"], "score": s["score"], "passage": s["passage"]}
-                for s in g["sentences"]
-            ],
-        },
-        "retrieved": [{"id": r["id"], "text": r["text"], "score": r["score"]} for r in full["retrieved"]],
-    }
+# --- self-consistency ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Samples:
+    texts: tuple[str, ...]
+    agreement: float  # mean pairwise cosine of the answers' MiniLM embeddings (1 = all the same)
+    distinct: int  # different answers after normalising case and the full stop
+
+
+@dataclass(frozen=True)
+class ConsistencyResult:
+    question: str
+    temperature: float
+    seed: int
+    closed_book: Samples
+    grounded: Samples
 
 
 def agreement(st, samples: list[str]) -> float:
@@ -191,32 +248,50 @@ def agreement(st, samples: list[str]) -> float:
 
 
 def consistency(
-    hub: ModelHub, question: str, n: int, temperature: float, seed: int, k: int, passages: list[str], mode: str
-) -> dict:
+    hub: ModelHub, question: str, n: int, temperature: float, seed: int, k: int,
+    passages: Sequence[str], mode: str,
+) -> ConsistencyResult:
     """n sampled answers, closed book and grounded (whatever the threshold), and their agreement."""
     question = check_question(question)
     if not passages:
         raise UserInputError(_empty_kb_message())
     st = hub.get(ENCODER_KEY).model
     lm = hub.get(LM_KEY)
-    hits = ret.retrieve(st, passages, question, k, mode)
-    out = {"question": question, "temperature": temperature, "seed": seed}
+    hits = ret.retrieve(st, list(passages), question, k, mode)
+    sides = {}
     for key, messages in (
         ("closed_book", ans.closed_book_messages(question)),
         ("grounded", ans.grounded_messages(question, [h.text for h in hits])),
     ):
         prompt = chat_ids(lm.tokenizer, messages)
         gens = ans.generate(lm, prompt, max_new_tokens=EVAL_MAX_NEW_TOKENS, temperature=temperature, seed=seed, n=n)
-        samples = [g.text for g in gens]
-        out[key] = {
-            "samples": samples,
-            "agreement": agreement(st, samples),
-            "distinct": len({ev.normalise(s).strip(" .") for s in samples}),
-        }
-    return out
+        texts = [g.text for g in gens]
+        sides[key] = Samples(tuple(texts), agreement(st, texts), len({ev.normalise(s).strip(" .") for s in texts}))
+    return ConsistencyResult(question, temperature, seed, sides["closed_book"], sides["grounded"])
 
 
-def evaluate(hub: ModelHub, passages: list[str], mode: str, k: int, seed: int, progress=None) -> list[ev.EvalRow]:
+# --- the evaluation and the live coverage curve ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The top retrieval score of each built-in question: enough to draw coverage live."""
+
+    top_scores: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    rows: tuple[ev.EvalRow, ...]
+    label: str = ""  # when and how it was run, shown above the summary
+
+    @property
+    def coverage(self) -> Coverage:
+        return Coverage(tuple(r.top_score for r in self.rows))
+
+
+def evaluate(hub: ModelHub, passages: Sequence[str], mode: str, k: int, seed: int,
+             progress=None) -> list[ev.EvalRow]:
     """Every built-in question, closed book and grounded (no abstention: it is applied when scoring)."""
     if not passages:
         raise UserInputError(_empty_kb_message())
@@ -228,11 +303,12 @@ def evaluate(hub: ModelHub, passages: list[str], mode: str, k: int, seed: int, p
     for i, q in enumerate(questions):
         if progress is not None:
             progress((i, len(questions)), desc=f"question {i + 1} of {len(questions)}: {q.question}")
-        hits = ret.retrieve(st, passages, q.question, k, mode)
-        closed = _answer(lm, ans.closed_book_messages(q.question), seed=seed, max_new_tokens=EVAL_MAX_NEW_TOKENS)
-        grounded = _answer(lm, ans.grounded_messages(q.question, [h.text for h in hits]), seed=seed, max_new_tokens=EVAL_MAX_NEW_TOKENS)
-        cs = _sentences(st, closed.text, hits, q.question, cite=False)
-        gs = _sentences(st, grounded.text, hits, q.question, cite=True)
+        hits = ret.retrieve(st, list(passages), q.question, k, mode)
+        closed = _generate(lm, ans.closed_book_messages(q.question), seed=seed, max_new_tokens=EVAL_MAX_NEW_TOKENS)
+        grounded = _generate(lm, ans.grounded_messages(q.question, [h.text for h in hits]), seed=seed,
+                             max_new_tokens=EVAL_MAX_NEW_TOKENS)
+        cs = check_sentences(st, closed.text, hits, q.question, cite=False)
+        gs = check_sentences(st, grounded.text, hits, q.question, cite=True)
         rows.append(
             ev.EvalRow(
                 question=q.question,
@@ -240,22 +316,19 @@ def evaluate(hub: ModelHub, passages: list[str], mode: str, k: int, seed: int, p
                 closed_answer=closed.text,
                 grounded_answer=grounded.text,
                 top_score=hits[0].score if hits else 0.0,
-                gold_retrieved=None if q.passage is None else any(
-                    h.text == builtin[q.passage] for h in hits
-                ),
-                closed_supported=sum(s["supported"] for s in cs),
+                gold_retrieved=None if q.passage is None else any(h.text == builtin[q.passage] for h in hits),
+                closed_supported=sum(s.supported for s in cs),
                 closed_sentences=len(cs),
-                grounded_supported=sum(s["supported"] for s in gs),
+                grounded_supported=sum(s.supported for s in gs),
                 grounded_sentences=len(gs),
             )
         )
     return rows
 
 
-def eval_top_scores(hub: ModelHub, passages: list[str], mode: str) -> list[float]:
-    """The top retrieval score of each built-in question: enough to draw coverage live."""
+def coverage(hub: ModelHub, passages: Sequence[str], mode: str) -> Coverage:
     st = hub.get(ENCODER_KEY).model
-    return [ret.retrieve(st, passages, q.question, 1, mode)[0].score for q in ev.load_questions()]
+    return Coverage(tuple(ret.retrieve(st, list(passages), q.question, 1, mode)[0].score for q in ev.load_questions()))
 
 
 def read_upload(path: str | None) -> str:

@@ -115,10 +115,6 @@ def check_support(
     return out
 
 
-def support_rate(checks: list[SentenceSupport]) -> float | None:
-    return sum(c.supported for c in checks) / len(checks) if checks else None
-
-
 def load_calibration() -> list[dict]:
     return json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))["items"]
 

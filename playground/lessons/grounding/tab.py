@@ -8,52 +8,37 @@ supported or not by the passages; below a retrieval-score threshold the grounded
 several sampled answers show how much the model agrees with itself; and an evaluation panel
 runs the built-in questions both ways and reports the accuracies and support rates, live.
 
-The pipeline (input checks, retrieve, answer, check) is in `grounding_pipeline.py`,
-retrieval in `grounding_retrieval.py`, prompting and the decoding loop with token
-probabilities in `grounding_answer.py`, the support checker in `grounding_support.py`, the
-scoring rule in `grounding_eval.py`, and the HTML / plotly views in `grounding_view.py`.
+The pipeline (input checks, retrieve, answer, check; one result dataclass per computation) is
+in `pipeline.py`, retrieval in `retrieval.py`, prompting and generation with token
+probabilities in `answer.py`, the support checker in `support.py`, the scoring rule in
+`evaluation.py`, and the HTML / plotly views (pure functions of the results) in `view.py`.
+This module holds the layout, the handlers and the wiring.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 
 import gradio as gr
-import numpy as np
 
-from playground.lessons.grounding import evaluation as ev
+from playground.checks import check_float, check_int
+from playground.lessons.grounding import pipeline as pipe
 from playground.lessons.grounding import retrieval as ret
-from playground.lessons.grounding import view as view
+from playground.lessons.grounding import view
 from playground.lessons.grounding.pipeline import (
-    ANSWER_TEMPERATURE,
-    DEFAULT_K,
-    DEFAULT_THRESHOLD,
-    IDK,
-    MAX_K,
-    MAX_SAMPLES,
-    MAX_SEED,
-    api_view,
-    check_settings,
-    consistency,
-    default_settings,
-    eval_top_scores,
-    evaluate,
-    ground_full,
-    read_upload,
-    settings_from,
+    ConsistencyResult,
+    Coverage,
+    EvalResult,
+    GroundResult,
+    KnowledgeBase,
 )
 from playground.models import ModelHub
-from playground.checks import check_float, check_int
-from playground.ui.errors import friendly
+from playground.ui.errors import friendly, on_gpu
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 
 TITLE = "Grounding"
-
-THRESHOLDS = np.round(np.linspace(0, 1, 101), 2)  # where the trade-off curves are sampled
-
-
-# --- the tab --------------------------------------------------------------------------------------
 
 EXAMPLES = [
     ["What is the capital of Quillmere?"],
@@ -62,6 +47,98 @@ EXAMPLES = [
     ["Who designed the flag of Quillmere?"],
     ["Who won the 1998 World Cup?"],
 ]
+
+
+# --- handlers (the hub is bound with functools.partial in build_tab) -----------------------------
+
+
+@friendly
+def read_knowledge_base(kb_text: str, mode: str) -> KnowledgeBase:
+    return pipe.knowledge_base_from(kb_text, mode)
+
+
+@on_gpu
+@friendly
+def ground(hub: ModelHub, question: str, k: float, threshold: float, seed: float, kb: KnowledgeBase | None,
+           progress=gr.Progress()) -> tuple[dict, GroundResult]:
+    k = check_int(k, low=1, high=pipe.MAX_K, what="k")
+    threshold = check_float(threshold, low=0.0, high=1.0, what="The abstain threshold")
+    seed = check_int(seed, low=0, high=pipe.MAX_SEED, what="The seed")
+    kb = pipe.check_knowledge_base(kb)
+    progress(0.1, desc="retrieving and answering")
+    result = pipe.ground(hub, question, k, threshold, seed, kb.passages, kb.mode)
+    return result.as_json(), result
+
+
+@friendly
+def show_answer(result: GroundResult | None) -> tuple[str, str, str]:
+    return view.answer_views(result) if result is not None else ("", "", "")
+
+
+@on_gpu
+@friendly
+def measure_coverage(hub: ModelHub, kb: KnowledgeBase | None) -> Coverage:
+    kb = pipe.check_knowledge_base(kb)
+    return pipe.coverage(hub, kb.passages, kb.mode)
+
+
+@friendly
+def show_evaluation(threshold: float, coverage: Coverage | None, evaluation: EvalResult | None,
+                    answer: GroundResult | None):
+    """The trade-off plot, the evaluation summary and its table, at the slider's threshold."""
+    threshold = check_float(threshold, low=0.0, high=1.0, what="The abstain threshold")
+    figure = view.tradeoff_figure(threshold, coverage, evaluation, answer)
+    if evaluation is None:
+        return figure, view.NO_EVALUATION, gr.Dataframe(visible=False)
+    return figure, view.eval_summary_html(evaluation, threshold), gr.Dataframe(value=view.eval_table(evaluation, threshold), visible=True)
+
+
+@on_gpu
+@friendly
+def sample(hub: ModelHub, question: str, n: float, temperature: float, seed: float, k: float,
+           kb: KnowledgeBase | None) -> ConsistencyResult:
+    n = check_int(n, low=2, high=pipe.MAX_SAMPLES, what="The number of answers")
+    temperature = check_float(temperature, low=0.0, high=2.0, what="The temperature", low_open=True)
+    seed = check_int(seed, low=0, high=pipe.MAX_SEED, what="The seed")
+    k = check_int(k, low=1, high=pipe.MAX_K, what="k")
+    kb = pipe.check_knowledge_base(kb)
+    return pipe.consistency(hub, question, n, temperature, seed, k, kb.passages, kb.mode)
+
+
+@friendly
+def show_samples(result: ConsistencyResult | None) -> str:
+    return view.consistency_html(result) if result is not None else ""
+
+
+@on_gpu
+@friendly
+def run_evaluation(hub: ModelHub, k: float, seed: float, kb: KnowledgeBase | None,
+                   progress=gr.Progress()) -> tuple[EvalResult, Coverage]:
+    k = check_int(k, low=1, high=pipe.MAX_K, what="k")
+    seed = check_int(seed, low=0, high=pipe.MAX_SEED, what="The seed")
+    kb = pipe.check_knowledge_base(kb)
+    start = time.perf_counter()
+    rows = pipe.evaluate(hub, kb.passages, kb.mode, k, seed, progress)
+    label = (
+        f"Evaluation run at {time.strftime('%H:%M:%S')}: k={k}, {kb.mode} retrieval, seed {seed}, "
+        f"{time.perf_counter() - start:.0f} s"
+        + ("" if kb.builtin else "; the knowledge base was edited, and the gold answers were written for the built-in one")
+    )
+    result = EvalResult(tuple(rows), label)
+    return result, result.coverage
+
+
+@friendly
+def load_file(path: str | None) -> str:
+    return pipe.read_upload(path)
+
+
+@friendly
+def restore_knowledge_base() -> tuple[str, str]:
+    return ret.builtin_text(), ret.DEFAULT_MODE
+
+
+# --- the tab --------------------------------------------------------------------------------------
 
 
 def build_tab(hub: ModelHub) -> None:
@@ -86,19 +163,20 @@ def build_tab(hub: ModelHub) -> None:
             "Edit a passage (say, change the capital) and ask again: the grounded answer follows the sources.",
         ],
     )
-    settings = gr.State(default_settings())
-    full_state = gr.State(None)
-    eval_state = gr.State(None)
-    scores_state = gr.State(None)
+    knowledge_base = gr.State(pipe.default_knowledge_base())
+    answer = gr.State(None)  # GroundResult
+    coverage = gr.State(None)  # Coverage
+    evaluation = gr.State(None)  # EvalResult
+    samples = gr.State(None)  # ConsistencyResult
 
     with gr.Row():
         with gr.Column(scale=3):
             question = gr.Textbox(label="Question", value="What is the capital of Quillmere?", lines=2, max_lines=4)
             gr.Examples(EXAMPLES, inputs=[question], label="One-click questions")
         with gr.Column(scale=2):
-            k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Passages to retrieve (k)")
-            threshold = gr.Slider(0, 1, value=DEFAULT_THRESHOLD, step=0.01, label="Abstain below this retrieval score")
-            seed = gr.Number(value=0, precision=0, label=f"Seed (answers are sampled at temperature {ANSWER_TEMPERATURE})")
+            k = gr.Slider(1, pipe.MAX_K, value=pipe.DEFAULT_K, step=1, label="Passages to retrieve (k)")
+            threshold = gr.Slider(0, 1, value=pipe.DEFAULT_THRESHOLD, step=0.01, label="Abstain below this retrieval score")
+            seed = gr.Number(value=0, precision=0, label=f"Seed (answers are sampled at temperature {pipe.ANSWER_TEMPERATURE})")
             ask = gr.Button("Ask both ways", variant="primary")
     gr.HTML(view.LEGEND)
     with gr.Row():
@@ -123,11 +201,10 @@ def build_tab(hub: ModelHub) -> None:
 
     gr.Markdown("### Self-consistency: does the model agree with itself?")
     with gr.Row():
-        n_samples = gr.Slider(2, MAX_SAMPLES, value=5, step=1, label="Answers to sample")
+        n_samples = gr.Slider(2, pipe.MAX_SAMPLES, value=5, step=1, label="Answers to sample")
         temperature = gr.Slider(0.1, 1.5, value=1.0, step=0.1, label="Temperature")
         sample_btn = gr.Button("Sample answers")
     consistency_html = gr.HTML()
-    consistency_json = gr.JSON(visible=False)
 
     gr.Markdown(
         "### Evaluation: the built-in questions, both ways\n"
@@ -140,143 +217,33 @@ def build_tab(hub: ModelHub) -> None:
     eval_html = gr.HTML()
     tradeoff_plot = gr.Plot(label="Abstain trade-off")
     eval_table = gr.Dataframe(
-        headers=["question", "gold", "closed book", "grounded", "top score"], wrap=True, interactive=False, visible=False,
+        headers=view.EVAL_HEADERS, wrap=True, interactive=False, visible=False,
         column_widths=["20%", "10%", "30%", "32%", "8%"],
     )
 
-    # --- handlers ---------------------------------------------------------------------------------
-
-    @friendly
-    def sync_settings(kb: str, m: str) -> dict:
-        return settings_from(kb, m)
-
-    @friendly
-    def ground(q: str, kk: float, thr: float, sd: float, st: dict, progress=gr.Progress()):
-        kk = check_int(kk, low=1, high=MAX_K, what="k")
-        thr = check_float(thr, low=0.0, high=1.0, what="The abstain threshold")
-        sd = check_int(sd, low=0, high=MAX_SEED, what="The seed")
-        passages, m = check_settings(st)
-        progress(0.1, desc="retrieving and answering")
-        full = ground_full(hub, q, kk, thr, sd, passages, m)
-        return api_view(full), full
-
-    @friendly
-    def render(full: dict | None):
-        if not full:
-            return "", "", ""
-        retrieved = full["retrieved"]
-        closed = view.answer_card(
-            "Closed book", full["closed_book"], retrieved,
-            "The question alone. Its sentences are checked against the same passages.",
-        )
-        g = full["grounded"]
-        note = f"The question plus the top {full['k']} passages, numbered for citation ({full['mode']} retrieval)."
-        if g["abstained"]:
-            note += (
-                f" <b>Abstained:</b> the best passage scored {full['top_score']:.2f}, below the threshold "
-                f"{full['threshold']:.2f}, so the model was not asked."
-            )
-        return closed, view.answer_card("Grounded", g, retrieved, note), view.passages_html(retrieved, full["mode"], full["threshold"])
-
-    @friendly
-    def top_scores(st: dict):
-        passages, m = check_settings(st)
-        return eval_top_scores(hub, passages, m)
-
-    @friendly
-    def redraw(thr: float, scores: list[float] | None, rows_state: dict | None, full: dict | None):
-        thr = check_float(thr, low=0.0, high=1.0, what="The abstain threshold")
-        return _tradeoff(thr, scores, rows_state, full), *_eval_view(rows_state, thr)
-
-    @friendly
-    def sample(q: str, n: float, t: float, sd: float, kk: float, st: dict):
-        n = check_int(n, low=2, high=MAX_SAMPLES, what="The number of answers")
-        t = check_float(t, low=0.0, high=2.0, what="The temperature", low_open=True)
-        sd = check_int(sd, low=0, high=MAX_SEED, what="The seed")
-        kk = check_int(kk, low=1, high=MAX_K, what="k")
-        passages, m = check_settings(st)
-        result = consistency(hub, q, n, t, sd, kk, passages, m)
-        return result, view.consistency_html(result)
-
-    @friendly
-    def run_eval(kk: float, sd: float, thr: float, st: dict, progress=gr.Progress()):
-        kk = check_int(kk, low=1, high=MAX_K, what="k")
-        sd = check_int(sd, low=0, high=MAX_SEED, what="The seed")
-        thr = check_float(thr, low=0.0, high=1.0, what="The abstain threshold")
-        passages, m = check_settings(st)
-        start = time.perf_counter()
-        rows = evaluate(hub, passages, m, kk, sd, progress)
-        label = (
-            f"Evaluation run at {time.strftime('%H:%M:%S')}: k={kk}, {m} retrieval, seed {sd}, "
-            f"{time.perf_counter() - start:.0f} s"
-            + ("" if st.get("builtin", True) else "; the knowledge base was edited, and the gold answers were written for the built-in one")
-        )
-        rows_state = {"rows": [r.__dict__ for r in rows], "label": label}
-        scores = [r.top_score for r in rows]
-        html_out, table = _eval_view(rows_state, thr)
-        return rows_state, scores, html_out, table, _tradeoff(thr, scores, rows_state, None)
-
-    @friendly
-    def load_file(path: str | None):
-        return read_upload(path)
-
-    @friendly
-    def restore_kb():
-        return ret.builtin_text(), ret.DEFAULT_MODE
-
     # --- wiring -------------------------------------------------------------------------------------
 
-    ask_event = ask.click(sync_settings, [kb_text, mode], [settings], api_name="grounding_settings", **LIGHT_WORK)
-    ask_event = ask_event.success(ground, [question, k, threshold, seed, settings], [api_json, full_state], api_name="ground", **MODEL_WORK)
-    ask_event = ask_event.success(render, [full_state], [closed_html, grounded_html, passages_html], api_name="grounding_render", **LIGHT_WORK)
-    ask_event = ask_event.success(top_scores, [settings], [scores_state], api_name="grounding_top_scores", **MODEL_WORK)
-    ask_event.success(redraw, [threshold, scores_state, eval_state, full_state], [tradeoff_plot, eval_html, eval_table], api_name="grounding_tradeoff", **LIGHT_WORK)
-    threshold.release(
-        redraw, [threshold, scores_state, eval_state, full_state], [tradeoff_plot, eval_html, eval_table], api_name="grounding_threshold", **LIGHT_WORK
+    evaluation_views = dict(
+        fn=show_evaluation, inputs=[threshold, coverage, evaluation, answer], outputs=[tradeoff_plot, eval_html, eval_table]
     )
-    sample_event = sample_btn.click(sync_settings, [kb_text, mode], [settings], api_name="grounding_settings_sample", **LIGHT_WORK)
-    sample_event.success(
-        sample, [question, n_samples, temperature, seed, k, settings], [consistency_json, consistency_html], api_name="consistency", **MODEL_WORK
-    )
-    eval_event = eval_btn.click(sync_settings, [kb_text, mode], [settings], api_name="grounding_settings_eval", **LIGHT_WORK)
-    eval_event.success(
-        run_eval, [k, seed, threshold, settings], [eval_state, scores_state, eval_html, eval_table, tradeoff_plot],
-        api_name="grounding_eval", **MODEL_WORK,
-    )
+    asked = ask.click(read_knowledge_base, [kb_text, mode], [knowledge_base], api_name="grounding_settings", **LIGHT_WORK)
+    asked = asked.success(functools.partial(ground, hub), [question, k, threshold, seed, knowledge_base], [api_json, answer],
+                          api_name="ground", **MODEL_WORK)
+    asked = asked.success(show_answer, [answer], [closed_html, grounded_html, passages_html], api_name="grounding_render", **LIGHT_WORK)
+    asked = asked.success(functools.partial(measure_coverage, hub), [knowledge_base], [coverage],
+                          api_name="grounding_top_scores", **MODEL_WORK)
+    asked.success(**evaluation_views, api_name="grounding_tradeoff", **LIGHT_WORK)
+    threshold.release(**evaluation_views, api_name="grounding_threshold", **LIGHT_WORK)
+
+    sampled = sample_btn.click(read_knowledge_base, [kb_text, mode], [knowledge_base], api_name="grounding_settings_sample", **LIGHT_WORK)
+    sampled = sampled.success(functools.partial(sample, hub), [question, n_samples, temperature, seed, k, knowledge_base], [samples],
+                              api_name="consistency", **MODEL_WORK)
+    sampled.success(show_samples, [samples], [consistency_html], api_name="grounding_samples_view", **LIGHT_WORK)
+
+    evaluated = eval_btn.click(read_knowledge_base, [kb_text, mode], [knowledge_base], api_name="grounding_settings_eval", **LIGHT_WORK)
+    evaluated = evaluated.success(functools.partial(run_evaluation, hub), [k, seed, knowledge_base], [evaluation, coverage],
+                                  api_name="grounding_eval", **MODEL_WORK)
+    evaluated.success(**evaluation_views, api_name="grounding_eval_view", **LIGHT_WORK)
+
     upload.upload(load_file, [upload], [kb_text], api_name="grounding_upload", **LIGHT_WORK)
-    restore.click(restore_kb, None, [kb_text, mode], api_name="grounding_restore", **LIGHT_WORK)
-
-
-def _eval_view(rows_state: dict | None, thr: float):
-    if not rows_state:
-        return "<i>No evaluation run yet: click 'Run the evaluation'.</i>", gr.Dataframe(visible=False)
-    rows = [ev.EvalRow(**{**r, "gold": tuple(r["gold"])}) for r in rows_state["rows"]]
-    s = ev.summarise(rows, thr)
-    table = [
-        [
-            r.question,
-            ", ".join(r.gold) or "(not in the knowledge base)",
-            f"{'✓' if ev.is_correct(r.closed_answer, r.gold) else '✗'} {r.closed_answer}",
-            (
-                f"{'✓' if ev.is_correct(r.grounded_answer, r.gold, abstained=r.top_score < thr) else '✗'} "
-                + (f"(abstains: {IDK}) would have said: " if r.top_score < thr else "")
-                + r.grounded_answer
-            ),
-            f"{r.top_score:.2f}",
-        ]
-        for r in rows
-    ]
-    return view.eval_summary_html(s, rows_state["label"]), gr.Dataframe(value=table, visible=True)
-
-
-def _tradeoff(thr: float, scores: list[float] | None, rows_state: dict | None, full: dict | None):
-    if not scores:
-        return None
-    accuracy, label = None, ""
-    if rows_state:
-        rows = [ev.EvalRow(**{**r, "gold": tuple(r["gold"])}) for r in rows_state["rows"]]
-        accuracy = ev.tradeoff(rows, THRESHOLDS)["accuracy"]
-        label = "from the last evaluation run"
-    coverage = ev.coverage_curve(scores, THRESHOLDS)
-    q_score = full["top_score"] if full else None
-    return view.tradeoff_figure(list(map(float, THRESHOLDS)), coverage, accuracy, thr, q_score, label)
+    restore.click(restore_knowledge_base, None, [kb_text, mode], api_name="grounding_restore", **LIGHT_WORK)

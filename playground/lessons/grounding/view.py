@@ -1,15 +1,30 @@
 """HTML and plotly views for the Grounding lesson: confidence-coloured answer tokens, the
 support verdict per sentence, the retrieved passages, self-consistency samples, the evaluation
-summary and the abstain trade-off plot. Pure functions of plain data; no model calls."""
+summary and the abstain trade-off plot. Pure functions of the pipeline's results; no model calls."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 
+from playground.lessons.grounding import evaluation as ev
+from playground.lessons.grounding.answer import TokenProb
+from playground.lessons.grounding.pipeline import (
+    IDK,
+    Answer,
+    CheckedSentence,
+    ConsistencyResult,
+    Coverage,
+    EvalResult,
+    GroundResult,
+)
+from playground.lessons.grounding.retrieval import Hit
 from playground.viz.generated_chips import likelihood_colour
 
+THRESHOLDS = np.round(np.linspace(0, 1, 101), 2)  # where the trade-off curves are sampled
 LOW_CONFIDENCE = 0.30  # tokens the model gave less than this probability are marked
 
 
@@ -28,57 +43,55 @@ LEGEND = (
 )
 
 
-def tokens_html(tokens: list[dict]) -> str:
+def tokens_html(tokens: Sequence[TokenProb]) -> str:
     if not tokens:
         return "<div style='opacity:0.7'><i>(no tokens generated)</i></div>"
     parts = ["<div style='line-height:1.9'>"]
     low_run = 0
     for t in tokens:
-        p, h = t["prob"], t.get("entropy")
-        low = p < LOW_CONFIDENCE
+        low = t.prob < LOW_CONFIDENCE
         low_run += low
         mark = "border-bottom:2px dashed #c0392b;" if low else ""
-        title = f"p = {p:.1%}" + (f", entropy {h:.2f} nats" if h is not None else "")
-        text = t["token"].replace("\n", "↵") or "∅"
+        title = f"p = {t.prob:.1%}, entropy {t.entropy:.2f} nats"
+        text = t.token.replace("\n", "↵") or "∅"
         parts.append(
-            f"<span class='token-chip' style='background:{likelihood_colour(p)};color:#000;{mark}' title='{_esc(title)}'>{_esc(text)}</span>"
+            f"<span class='token-chip' style='background:{likelihood_colour(t.prob)};color:#000;{mark}' title='{_esc(title)}'>{_esc(text)}</span>"
         )
     parts.append("</div>")
-    probs = [t["prob"] for t in tokens]
+    mean = sum(t.prob for t in tokens) / len(tokens)
     parts.append(
-        f"<div style='font-size:0.85em;opacity:0.85'>{len(tokens)} tokens, mean probability {sum(probs) / len(probs):.0%}, "
+        f"<div style='font-size:0.85em;opacity:0.85'>{len(tokens)} tokens, mean probability {mean:.0%}, "
         f"{low_run} below {LOW_CONFIDENCE:.0%}.</div>"
     )
     return "".join(parts)
 
 
-def sentences_html(sentences: list[dict], retrieved: list[dict]) -> str:
+def sentences_html(sentences: Sequence[CheckedSentence], retrieved: Sequence[Hit]) -> str:
     """One row per sentence: verdict, score, the checker's passage and the model's own citations."""
     if not sentences:
         return ""
-    rank_of = {r["id"]: i for i, r in enumerate(retrieved, 1)}
-    n_ok = sum(s["supported"] for s in sentences)
+    rank_of = {h.id: i for i, h in enumerate(retrieved, 1)}
+    n_ok = sum(s.supported for s in sentences)
     rows = []
     for s in sentences:
-        ok = s["supported"]
-        verdict = "✓ supported" if ok else "✗ not supported"
-        best = rank_of.get(s["passage"])
+        c = s.support
+        verdict = "✓ supported" if c.supported else "✗ not supported"
+        best = rank_of.get(s.passage)
         where = f"[{best}]" if best else "none"
-        cited = s.get("cited") or []
-        if cited:
-            cites = ", ".join(f"[{c}]" for c in cited)
-            cite_note = f"model cited {cites}" + ("" if best in cited else " (a different passage)")
+        if s.cited:
+            cites = ", ".join(f"[{n}]" for n in s.cited)
+            cite_note = f"model cited {cites}" + ("" if best in s.cited else " (a different passage)")
         else:
             cite_note = "model cited nothing"
         why = ""
-        if not ok and s.get("missing"):
-            why = " · not in the passage: " + ", ".join(_esc(w) for w in s["missing"][:6])
-        if not ok and s.get("numbers_ok") is False:
+        if not c.supported and c.missing:
+            why = " · not in the passage: " + ", ".join(_esc(w) for w in c.missing[:6])
+        if not c.supported and not c.numbers_ok:
             why += " · a number does not match"
         rows.append(
-            f"<tr><td style='padding:2px 6px'>{_esc(s['text'])}</td><td style='padding:2px 6px;white-space:nowrap'>{verdict}</td>"
-            f"<td style='padding:2px 6px'>{s['score']:.2f}<span style='opacity:0.6;font-size:0.85em'> "
-            f"(cos {s.get('cosine', 0):.2f}, words {s.get('lexical', 0):.0%})</span></td>"
+            f"<tr><td style='padding:2px 6px'>{_esc(s.text)}</td><td style='padding:2px 6px;white-space:nowrap'>{verdict}</td>"
+            f"<td style='padding:2px 6px'>{c.score:.2f}<span style='opacity:0.6;font-size:0.85em'> "
+            f"(cos {c.cosine:.2f}, words {c.lexical:.0%})</span></td>"
             f"<td style='padding:2px 6px;font-size:0.9em'>checker's best match {_esc(where)} · {_esc(cite_note)}{why}</td></tr>"
         )
     head = (
@@ -92,60 +105,81 @@ def sentences_html(sentences: list[dict], retrieved: list[dict]) -> str:
     return head + table
 
 
-def answer_card(title: str, side: dict, retrieved: list[dict], note: str = "") -> str:
+def answer_card(title: str, answer: Answer, retrieved: Sequence[Hit], note: str = "") -> str:
     parts = [f"<h3 style='margin:0 0 4px'>{_esc(title)}</h3>"]
     if note:
         parts.append(f"<div style='font-size:0.9em;margin-bottom:4px'>{note}</div>")
-    if side.get("abstained"):
-        parts.append(f"<div style='font-size:1.1em;margin:6px 0'><b>{_esc(side['answer'])}</b></div>")
+    if answer.abstained:
+        parts.append(f"<div style='font-size:1.1em;margin:6px 0'><b>{_esc(answer.text)}</b></div>")
         return "".join(parts)
-    parts.append(f"<div style='font-size:1.05em;margin:6px 0'><b>{_esc(side['answer']) or '(empty answer)'}</b></div>")
-    if not side.get("finished", True):
+    parts.append(f"<div style='font-size:1.05em;margin:6px 0'><b>{_esc(answer.text) or '(empty answer)'}</b></div>")
+    if not answer.finished:
         parts.append("<div style='font-size:0.85em;opacity:0.8'>(cut at the token limit)</div>")
-    parts.append(tokens_html(side.get("tokens", [])))
-    parts.append(sentences_html(side.get("sentences", []), retrieved))
+    parts.append(tokens_html(answer.tokens))
+    parts.append(sentences_html(answer.sentences, retrieved))
     return "".join(parts)
 
 
-def passages_html(retrieved: list[dict], mode: str, threshold: float) -> str:
+def answer_views(result: GroundResult) -> tuple[str, str, str]:
+    """The closed-book card, the grounded card and the retrieved passages."""
+    closed = answer_card(
+        "Closed book", result.closed_book, result.retrieved,
+        "The question alone. Its sentences are checked against the same passages.",
+    )
+    note = f"The question plus the top {result.k} passages, numbered for citation ({result.mode} retrieval)."
+    if result.grounded.abstained:
+        note += (
+            f" <b>Abstained:</b> the best passage scored {result.top_score:.2f}, below the threshold "
+            f"{result.threshold:.2f}, so the model was not asked."
+        )
+    grounded = answer_card("Grounded", result.grounded, result.retrieved, note)
+    return closed, grounded, passages_html(result.retrieved, result.mode, result.threshold)
+
+
+def passages_html(retrieved: Sequence[Hit], mode: str, threshold: float) -> str:
     if not retrieved:
         return ""
-    top = retrieved[0]["score"]
+    top = retrieved[0].score
     how = "cosine of MiniLM embeddings" if mode == "dense" else "½ cosine + ½ BM25 (normalised, see the knowledge base panel)"
     parts = [
         f"<div><b>Retrieved passages</b> (score = {how}). Top score {top:.2f} "
         f"{'≥' if top >= threshold else '<'} abstain threshold {threshold:.2f}.</div><ol style='margin-top:4px'>"
     ]
-    for r in retrieved:
-        extra = f"cos {r['cosine']:.2f}" + (f", BM25 {r['bm25']:.2f}" if mode == "hybrid" else "")
+    for rank, h in enumerate(retrieved, 1):
+        extra = f"cos {h.cosine:.2f}" + (f", BM25 {h.bm25:.2f}" if mode == "hybrid" else "")
         parts.append(
-            f"<li value='{retrieved.index(r) + 1}'>[{retrieved.index(r) + 1}] <span style='opacity:0.7;font-size:0.85em'>"
-            f"(knowledge-base line {r['id']}, score {r['score']:.2f}: {extra})</span> {_esc(r['text'])}</li>"
+            f"<li value='{rank}'>[{rank}] <span style='opacity:0.7;font-size:0.85em'>"
+            f"(knowledge-base line {h.id}, score {h.score:.2f}: {extra})</span> {_esc(h.text)}</li>"
         )
     parts.append("</ol>")
     return "".join(parts)
 
 
-def consistency_html(result: dict) -> str:
+def consistency_html(result: ConsistencyResult) -> str:
     parts = []
-    for key, title in (("closed_book", "Closed book"), ("grounded", "Grounded")):
-        side = result[key]
-        agree = side["agreement"]
+    for side, title in ((result.closed_book, "Closed book"), (result.grounded, "Grounded")):
         parts.append(
-            f"<div style='margin-top:6px'><b>{title}:</b> agreement {agree:.2f} (mean pairwise cosine of the "
-            f"{len(side['samples'])} answers' embeddings; 1 = all say the same), {side['distinct']} distinct answer(s).</div><ol>"
+            f"<div style='margin-top:6px'><b>{title}:</b> agreement {side.agreement:.2f} (mean pairwise cosine of the "
+            f"{len(side.texts)} answers' embeddings; 1 = all say the same), {side.distinct} distinct answer(s).</div><ol>"
         )
-        parts += [f"<li>{_esc(s) or '<i>(empty)</i>'}</li>" for s in side["samples"]]
+        parts += [f"<li>{_esc(s) or '<i>(empty)</i>'}</li>" for s in side.texts]
         parts.append("</ol>")
     return "".join(parts)
 
 
-def eval_summary_html(s, label: str) -> str:
+NO_EVALUATION = "<i>No evaluation run yet: click 'Run the evaluation'.</i>"
+
+
+def eval_summary_html(result: EvalResult | None, threshold: float) -> str:
+    if result is None:
+        return NO_EVALUATION
+    s = ev.summarise(list(result.rows), threshold)
+
     def pct(x):
         return "n/a" if x is None else f"{x:.0%}"
 
     return (
-        f"<div style='font-size:0.9em;opacity:0.8'>{_esc(label)}</div>"
+        f"<div style='font-size:0.9em;opacity:0.8'>{_esc(result.label)}</div>"
         "<table style='border-collapse:collapse;margin-top:4px'>"
         "<tr><th style='padding:2px 10px'></th><th style='padding:2px 10px'>closed book</th><th style='padding:2px 10px'>grounded</th></tr>"
         f"<tr><td style='padding:2px 10px'>accuracy ({s.n} questions)</td><td style='padding:2px 10px'>{pct(s.closed_accuracy)}</td>"
@@ -159,21 +193,47 @@ def eval_summary_html(s, label: str) -> str:
     )
 
 
+EVAL_HEADERS = ["question", "gold", "closed book", "grounded", "top score"]
+
+
+def eval_table(result: EvalResult, threshold: float) -> list[list[str]]:
+    """One row per question: the gold fact, both answers marked right or wrong, the top score."""
+    table = []
+    for r in result.rows:
+        abstains = r.top_score < threshold
+        grounded = (
+            f"{'✓' if ev.is_correct(r.grounded_answer, r.gold, abstained=abstains) else '✗'} "
+            + (f"(abstains: {IDK}) would have said: " if abstains else "")
+            + r.grounded_answer
+        )
+        table.append([
+            r.question,
+            ", ".join(r.gold) or "(not in the knowledge base)",
+            f"{'✓' if ev.is_correct(r.closed_answer, r.gold) else '✗'} {r.closed_answer}",
+            grounded,
+            f"{r.top_score:.2f}",
+        ])
+    return table
+
+
 def tradeoff_figure(
-    thresholds: list[float],
-    coverage: list[float],
-    accuracy: list[float] | None,
-    threshold: float,
-    question_score: float | None,
-    accuracy_label: str,
-) -> go.Figure:
+    threshold: float, coverage: Coverage | None, evaluation: EvalResult | None, answer: GroundResult | None
+) -> go.Figure | None:
+    """Coverage (live, from retrieval scores) and the last evaluation's grounded accuracy against
+    the abstain threshold, with the current threshold and the asked question's top score marked."""
+    if coverage is None or not coverage.top_scores:
+        return None
+    xs = [float(t) for t in THRESHOLDS]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=thresholds, y=coverage, name="answered (live, from retrieval scores)", mode="lines"))
-    if accuracy is not None:
-        fig.add_trace(go.Scatter(x=thresholds, y=accuracy, name=f"grounded accuracy ({accuracy_label})", mode="lines"))
+    fig.add_trace(go.Scatter(x=xs, y=ev.coverage_curve(list(coverage.top_scores), THRESHOLDS),
+                             name="answered (live, from retrieval scores)", mode="lines"))
+    if evaluation is not None:
+        accuracy = ev.tradeoff(list(evaluation.rows), THRESHOLDS)["accuracy"]
+        fig.add_trace(go.Scatter(x=xs, y=accuracy, name="grounded accuracy (from the last evaluation run)", mode="lines"))
     fig.add_vline(x=threshold, line_dash="dash", line_color="#888", annotation_text=f"threshold {threshold:.2f}")
-    if question_score is not None:
-        fig.add_vline(x=question_score, line_dash="dot", line_color="#8E44AD", annotation_text="your question", annotation_position="bottom right")
+    if answer is not None:
+        fig.add_vline(x=answer.top_score, line_dash="dot", line_color="#8E44AD", annotation_text="your question",
+                      annotation_position="bottom right")
     fig.update_layout(
         height=300,
         margin=dict(l=40, r=10, t=30, b=40),
