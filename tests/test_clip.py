@@ -15,9 +15,9 @@ import pytest
 import torch
 from PIL import Image
 
-from playground.lessons.clip import ENDPOINTS, results, tab, views
+from playground.lessons.clip import ENDPOINTS, results, tab, views, weights
 from playground.lessons.clip.samples import SAMPLES, SampleEmbeddings, sample_path
-from playground.lessons.clip.weights import KEY, weights_banner
+from playground.lessons.clip.weights import KEY, weights_status
 from playground.lessons.clip.zero_shot import (
     DEFAULT_TEMPLATE,
     MAX_LABELS,
@@ -371,12 +371,124 @@ def test_model_events_can_cross_into_a_zerogpu_worker(tiny, monkeypatch):
 
 def test_banner_says_how_to_get_missing_weights(hub):
     reason = weights_missing_reason(hub)
+    status = weights_status(hub)
     if reason is None:
-        assert "found" in weights_banner(hub) or "loaded" in weights_banner(hub)
+        assert status.ready and ("found" in status.banner or "loaded" in status.banner)
         return
-    banner = weights_banner(hub)
-    assert "not on this machine" in banner and FIX in banner and "PLAYGROUND_CLIP_PATH" in banner
-    assert not hub.is_loaded(KEY)  # building the banner loaded nothing
+    assert not status.ready
+    assert "not on this machine" in status.banner and FIX in status.banner and "PLAYGROUND_CLIP_PATH" in status.banner
+    assert not hub.is_loaded(KEY)  # asking where the weights stand loaded nothing
+
+
+def built_tab(hub) -> dict:
+    """The tab built into a Blocks, its components by elem_id."""
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        tab.build_tab(hub)
+    return {b.elem_id: b for b in demo.blocks.values() if getattr(b, "elem_id", None)}
+
+
+MODEL_BUTTON_IDS = ("clip-classify", "clip-matrix", "clip-search")
+
+
+def test_without_weights_the_model_buttons_are_off_and_say_why(hub):
+    if weights_missing_reason(hub) is None:
+        pytest.skip("the CLIP weights are present here")
+    parts = built_tab(hub)
+    for elem_id in MODEL_BUTTON_IDS:
+        assert parts[elem_id].interactive is False, elem_id
+        assert parts[elem_id].value.endswith("(needs CLIP weights)"), parts[elem_id].value
+    assert parts["clip-download"].visible is True
+    assert "not on this machine" in parts["clip-weights-status"].value
+    assert not hub.is_loaded(KEY)
+
+
+def test_with_weights_the_model_buttons_are_on(tiny):
+    parts = built_tab(TinyHub(tiny))
+    assert [parts[i].value for i in MODEL_BUTTON_IDS] == list(tab.MODEL_BUTTONS)
+    assert all(parts[i].interactive is True for i in MODEL_BUTTON_IDS)
+    assert parts["clip-download"].visible is False
+    assert "weights found" in parts["clip-weights-status"].value
+
+
+def test_download_offline_says_so_at_once(hub):
+    """HF_HUB_OFFLINE=1 here (conftest), as on a closed network: no waiting, and what to do instead."""
+    if weights_missing_reason(hub) is None:
+        pytest.skip("the CLIP weights are present here")
+    import time
+
+    start = time.perf_counter()
+    banner, *buttons, fetch, note = tab.on_download(hub)
+    assert time.perf_counter() - start < 2.0
+    assert "offline" in note and "PLAYGROUND_CLIP_PATH" in note and FIX in note
+    assert all(b["interactive"] is False for b in buttons) and fetch["visible"] is True
+    assert "not on this machine" in banner
+
+
+class FetchableHub(ModelHub):
+    """No CLIP weights until `fetched` is set, then the tiny model's."""
+
+    def __init__(self, loaded):
+        super().__init__(check_hub=False)
+        self.tiny, self.fetched = loaded, False
+
+    def resolve(self, key):
+        if key == KEY and self.fetched:
+            return Resolution(True, "HF cache", None, "fetched by the test")
+        return super().resolve(key)
+
+
+def test_download_online_shows_progress_then_switches_the_buttons_on(tiny, monkeypatch, tmp_path):
+    import functools
+    import threading
+
+    hub = FetchableHub(tiny)
+
+    def fake_fetch(hub_, report):
+        """Drive the progress bar class the way snapshot_download does: a byte bar whose total
+        grows as files are announced, updated from worker threads."""
+        bar = weights.progress_bar_class(report)(total=0, initial=0, unit="B", unit_scale=True, desc="bytes")
+        bar.total = 600_000_000
+        workers = [threading.Thread(target=bar.update, args=(150_000_000,)) for _ in range(4)]
+        for w in workers:
+            w.start()
+            w.join()
+        hub_.fetched = True
+        return tmp_path
+
+    seen = []
+    monkeypatch.setattr(weights, "hub_reachable", lambda: True)
+    done = weights.download(hub, lambda fraction, desc: seen.append((fraction, desc)), fetch=fake_fetch)
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0, seen
+    assert "600 of 600 MB" in seen[-1][1]
+    assert done.status.ready and "Downloaded" in done.note
+
+    hub.fetched = False
+    monkeypatch.setattr(tab, "download", functools.partial(weights.download, fetch=fake_fetch))
+    banner, *buttons, fetch, note = tab.on_download(hub)
+    assert all(b["interactive"] is True for b in buttons) and fetch["visible"] is False
+    assert [b["value"] for b in buttons] == list(tab.MODEL_BUTTONS) and "weights found" in banner
+
+
+def test_online_without_weights_offers_the_download_rather_than_a_silent_600_mb_first_click(hub, monkeypatch):
+    """hub.resolve calls a reachable hub 'available'; the tab still counts the weights as missing."""
+    monkeypatch.setattr(hub, "resolve", lambda key: Resolution(True, "hub", None, "downloads on first use"))
+    status = weights_status(hub)
+    assert not status.ready and "can reach the Hugging Face hub" in status.banner and FIX in status.banner
+
+
+def test_a_failed_download_says_so_and_keeps_the_buttons_off(hub, monkeypatch):
+    if weights_missing_reason(hub) is None:
+        pytest.skip("the CLIP weights are present here")
+
+    def broken(hub_, report):
+        raise ConnectionError("connection reset by peer")
+
+    monkeypatch.setattr(weights, "hub_reachable", lambda: True)
+    done = weights.download(hub, lambda *a: None, fetch=broken)
+    assert not done.status.ready and "connection reset by peer" in done.note and "again" in done.note
 
 
 def test_real_weights_classify_sample_photos(hub):
@@ -486,8 +598,13 @@ def test_tab_shows_missing_weights(page, hub):
     status = pg.locator("#clip-weights-status")
     status.get_by_text("The CLIP weights are not on this machine").wait_for(timeout=10_000)
     assert FIX in status.inner_text()
-    pg.get_by_role("button", name="Classify", exact=True).click()
-    pg.get_by_text(FIX).nth(1).wait_for(timeout=20_000)  # the error toast repeats the fix
+    for name in tab.MODEL_BUTTONS:
+        button = pg.get_by_role("button", name=f"{name} (needs CLIP weights)", exact=True)
+        assert button.is_disabled(), name
+    pg.get_by_role("button", name="Download CLIP weights").click()
+    note = pg.locator("#clip-download-note")
+    note.get_by_text("This machine is offline").wait_for(timeout=5_000)
+    assert "PLAYGROUND_CLIP_PATH" in note.inner_text()
     page.screenshot("clip-missing-weights")
     page.assert_clean()
 

@@ -28,7 +28,7 @@ from playground.lessons.clip.results import (
 )
 from playground.lessons.clip.samples import SAMPLES, SampleEmbeddings, sample_path
 from playground.lessons.clip.views import VIEWS, explain_classification, heatmap, show_search
-from playground.lessons.clip.weights import weights_banner
+from playground.lessons.clip.weights import WeightsStatus, download, weights_status
 from playground.lessons.clip.zero_shot import DEFAULT_TEMPLATE, clip_ensemble_templates
 from playground.models import ModelHub
 from playground.ui.errors import friendly, on_gpu
@@ -36,6 +36,10 @@ from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 
 TITLE = "CLIP"
+
+CLASSIFY, MATRIX, SEARCH = "Classify", "Compute the similarity matrix", "Search"
+MODEL_BUTTONS = (CLASSIFY, MATRIX, SEARCH)  # the buttons that need the weights, in weights_updates' order
+DOWNLOAD_WORK = {"concurrency_id": "clip-download", "concurrency_limit": 1}  # minutes long: its own lane
 
 DEFAULT_MATRIX = ["cat", "coffee", "rocket", "astronaut", "motorcycle", "horse"]
 DEFAULT_CAPTIONS = "a photo of a cat.\na cup of coffee.\na rocket launch.\nan astronaut.\na motorcycle.\na drawing of a horse."
@@ -125,6 +129,28 @@ def on_search(hub: ModelHub, cache: SampleEmbeddings, query: str,
     return result.as_json(), result
 
 
+def button_label(name: str, ready: bool) -> str:
+    """A model button's text: its name, and the reason when it is switched off."""
+    return name if ready else f"{name} (needs CLIP weights)"
+
+
+def weights_updates(status: WeightsStatus) -> tuple:
+    """The banner, the three model buttons (on only with the weights) and the download button."""
+    buttons = [gr.update(value=button_label(name, status.ready), interactive=status.ready) for name in MODEL_BUTTONS]
+    return (status.banner, *buttons, gr.update(visible=not status.ready))
+
+
+@friendly
+def on_weights(hub: ModelHub) -> tuple:
+    return weights_updates(weights_status(hub))
+
+
+@friendly
+def on_download(hub: ModelHub, progress=gr.Progress()) -> tuple:
+    done = download(hub, lambda fraction, desc: progress(fraction, desc=desc))
+    return (*weights_updates(done.status), done.note)
+
+
 show_classification = friendly(explain_classification)
 show_matrix = friendly(heatmap)
 show_found = friendly(show_search)
@@ -160,7 +186,10 @@ def build_tab(hub: ModelHub) -> None:
             "Compare 'Bare labels' with 'CLIP's 7 templates', then search the sample photos below with your own words.",
         ],
     )
-    gr.Markdown(weights_banner(hub), elem_id="clip-weights-status")
+    status = weights_status(hub)
+    banner = gr.Markdown(status.banner, elem_id="clip-weights-status")
+    fetch = gr.Button("Download CLIP weights", variant="primary", visible=not status.ready, elem_id="clip-download")
+    fetch_note = gr.Markdown(elem_id="clip-download-note")
 
     gr.Markdown("## 1. Zero-shot classification")
     with gr.Row():
@@ -186,7 +215,8 @@ def build_tab(hub: ModelHub) -> None:
             with gr.Row():
                 ensemble = gr.Button("Use CLIP's 7-template ensemble", size="sm")
                 single = gr.Button("Back to one template", size="sm")
-            go = gr.Button("Classify", variant="primary")
+            go = gr.Button(button_label(CLASSIFY, status.ready), variant="primary", interactive=status.ready,
+                           elem_id="clip-classify")
     gr.Examples(
         examples=[[sample_path(s), lab, tpl] for _, s, lab, tpl in EXAMPLES],
         example_labels=[name for name, *_ in EXAMPLES],
@@ -215,7 +245,8 @@ def build_tab(hub: ModelHub) -> None:
             uploads = gr.File(label="…and your own images (optional)", file_count="multiple", file_types=["image"])
         with gr.Column(scale=1):
             captions = gr.Textbox(label=f"Captions (one per line, up to {MAX_CAPTIONS})", lines=6, value=DEFAULT_CAPTIONS)
-            matrix_go = gr.Button("Compute the similarity matrix", variant="primary")
+            matrix_go = gr.Button(button_label(MATRIX, status.ready), variant="primary",
+                                  interactive=status.ready, elem_id="clip-matrix")
     matrix_view = gr.Radio(choices=list(VIEWS), value=VIEWS[0], label="Show")
     matrix_plot = gr.Plot(label="Similarity matrix")
     matrix_note = gr.Markdown()
@@ -226,7 +257,8 @@ def build_tab(hub: ModelHub) -> None:
     gr.Markdown("## 3. Search the sample photos with words")
     with gr.Row():
         query = gr.Textbox(label="Describe a picture", value="something you could drink", scale=4)
-        search_go = gr.Button("Search", variant="primary", scale=1)
+        search_go = gr.Button(button_label(SEARCH, status.ready), variant="primary", scale=1,
+                              interactive=status.ready, elem_id="clip-search")
     with gr.Row():
         found = gr.Gallery(label="Sample photos, most similar first", columns=5, height=360)
         search_plot = gr.Plot(label="Cosine with the query")
@@ -240,6 +272,11 @@ def build_tab(hub: ModelHub) -> None:
     run_matrix = gpu_bound(on_matrix, hub, cache)
     run_search = gpu_bound(on_search, hub, cache)
 
+    weights_view = [banner, go, matrix_go, search_go, fetch]
+    # on every page load too: weights fetched since the app started (here or by hand) switch the buttons on
+    gr.on(None, functools.partial(on_weights, hub), None, weights_view, api_name="clip_weights_status", **LIGHT_WORK)
+    fetch.click(functools.partial(on_download, hub), None, [*weights_view, fetch_note], api_name="clip_download_weights",
+                **DOWNLOAD_WORK)
     sample.change(on_sample, sample, image, api_name="clip_sample", **LIGHT_WORK)
     ensemble.click(ensemble_templates, None, template, api_name="clip_ensemble_templates", **LIGHT_WORK)
     single.click(single_template, None, template, api_name="clip_single_template", **LIGHT_WORK)
