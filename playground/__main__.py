@@ -59,7 +59,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         print("Run this command on a machine with internet access and copy ~/.cache/huggingface over,")
         print("or point the model's local-folder variable at its weights (see `python -m playground doctor`).")
         return 2
-    from huggingface_hub import snapshot_download
+    from playground.models.fetch import fetch
 
     status = 0
     for key in keys:
@@ -73,7 +73,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             print(f"{key}: has no hub id; nothing to fetch")
             continue
         print(f"fetching {key} ({spec.hub_id} @ {spec.revision}) ...")
-        snapshot_download(spec.hub_id, revision=spec.revision)
+        print(f"  -> {fetch(hub, key)}")
     return status
 
 

@@ -19,6 +19,7 @@ from typing import Callable
 from tqdm.auto import tqdm
 
 from playground.models import ModelHub
+from playground.models.fetch import fetch
 from playground.models.sources import hub_reachable
 
 log = logging.getLogger(__name__)
@@ -131,10 +132,7 @@ def progress_bar_class(report: Report) -> type[tqdm]:
 
 def fetch_weights(hub: ModelHub, report: Report) -> Path:
     """Download what `python -m playground fetch clip-vit-b-32` downloads, into the same HF cache."""
-    from huggingface_hub import snapshot_download
-
-    spec = hub.spec(KEY)
-    return Path(snapshot_download(spec.hub_id, revision=spec.revision, tqdm_class=progress_bar_class(report)))
+    return fetch(hub, KEY, tqdm_class=progress_bar_class(report))
 
 
 @dataclass(frozen=True)
