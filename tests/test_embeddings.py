@@ -92,8 +92,8 @@ def test_embed_map_pca_and_tsne_shapes(hub):
 
 def test_projection_and_embeddings_are_cached(hub):
     before_encoded, before_fits = CACHE.encoded, PROJECTIONS.fits
-    E.embed_map(hub, TEXT, "", "PCA", 2)  # embedded and fitted above
-    fig, panel, note, rows = E.map_view(hub, TEXT, "", "PCA", 2, "k-means", 3, "")
+    result = E.map_result(hub, TEXT, "", "PCA", 2)  # embedded and fitted above
+    fig, panel, note, rows = E.map_view(result, "k-means", 3)
     assert CACHE.encoded == before_encoded and PROJECTIONS.fits == before_fits
     assert "k-NN overlap" in panel and "Trustworthiness" in panel
     assert "k-means clusters computed in the full 384-D space" in note
@@ -102,22 +102,42 @@ def test_projection_and_embeddings_are_cached(hub):
 def test_umap_3d_places_a_query_with_its_transform(hub):
     lines = E.load_builtin("labelled", limit=40).texts
     text = "\n".join(lines)
-    out = E.embed_map(hub, text, "", "UMAP", 3)
-    assert np.asarray(out["points"]).shape == (40, 3)
-    fig, panel, note, rows = E.map_view(hub, text, "", "UMAP", 3, "none", 8, "a goal in the last minute", 3)
+    result = E.map_result(hub, text, "", "UMAP", 3)
+    assert np.asarray(result.as_json()["points"]).shape == (40, 3)
+    found = E.neighbours_result(hub, text, "a goal in the last minute", 3)
+    fig, panel, note, rows = E.map_view(result, "none", 8, found)
     assert "placed by UMAP's own transform" in note and len(rows) == 3
     assert [t.name for t in fig.data][-1] == "your query"
 
 
 def test_tsne_says_it_cannot_place_a_query(hub):
-    found = E.neighbours(hub, TEXT, "cats", 2)
-    fig, _, note, rows = E.map_view(hub, TEXT, "", "t-SNE", 3, "label", 8, "cats", 2)
-    assert [r[3] for r in rows] == [r["text"] for r in found["neighbours"]]
+    found = E.neighbours_result(hub, TEXT, "cats", 2)
+    result = E.map_result(hub, TEXT, "", "t-SNE", 3)
+    fig, _, note, rows = E.map_view(result, "label", 8, found)
+    assert [r[3] for r in rows] == [r["text"] for r in found.as_json()["neighbours"]]
     assert "t-SNE cannot place a new point" in note
     star = fig.data[-1]
-    pts = np.asarray(E.embed_map(hub, TEXT, "", "t-SNE", 3)["points"])
-    idx = [r["index"] for r in found["neighbours"]]
-    np.testing.assert_allclose([star.x[0], star.y[0], star.z[0]], pts[idx].mean(0))
+    idx = [i for i, _ in found.found]
+    np.testing.assert_allclose([star.x[0], star.y[0], star.z[0]], result.projection.points[idx].mean(0))
+
+
+def test_handlers_keep_one_result_and_the_view_reads_only_it(hub):
+    result, payload = E.on_map(hub, TEXT, "pets\npets\nmoney\nmoney\nsport\nfood", "PCA", 2)
+    assert payload == E.embed_map(hub, TEXT, "pets\npets\nmoney\nmoney\nsport\nfood", "PCA", 2)
+    found, found_payload = E.on_neighbours(hub, TEXT, "money and shares", 2)
+    assert found_payload == E.neighbours(hub, TEXT, "money and shares", 2)
+    encoded, fits = CACHE.encoded, PROJECTIONS.fits
+    for colour in ("label", "k-means", "HDBSCAN", "none"):  # recolouring: no embedding, no fit
+        fig, _, _, rows = E.map_view(result, colour, 3, found)
+    assert CACHE.encoded == encoded and PROJECTIONS.fits == fits
+    assert [r[2] for r in rows] == ["money", "money"]  # the labels come from the map's own result
+    # a search over other texts is listed, but not drawn on a map of different texts
+    other, _ = E.on_neighbours(hub, "\n".join(SENTENCES[:4]), "money and shares", 2)
+    fig, _, note, rows = E.map_view(result, "label", 3, other)
+    assert "other texts" in note and "your query" not in [t.name for t in fig.data] and len(rows) == 2
+    # before any map is drawn, the view says so instead of drawing one
+    fig, panel, note, rows = E.map_view(None, "label", 3, found)
+    assert fig is None and "Draw the map" in note and len(rows) == 2
 
 
 def test_projection_cache_refits_only_new_keys():
@@ -219,3 +239,4 @@ def test_tab_in_browser(page, tmp_path):
     pg.get_by_text("after 6 layers of attention").wait_for(timeout=60_000)
     page.screenshot("embeddings-context")
     page.assert_clean()
+

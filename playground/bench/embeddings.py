@@ -50,9 +50,9 @@ def measure(hub) -> list[Measurement]:
     joined = "\n".join(texts)
     query = "what should I cook for dinner tonight?"
 
-    def click(method: str) -> None:  # what one click on "Draw the map" runs: the endpoint, then the view
-        E.embed_map(hub, joined, "", method, 2)
-        E.map_view(hub, joined, "", method, 2, "none", 8, query, 5)
+    def click(method: str) -> None:  # "Draw the map" (the endpoint, then the view) with a search drawn on it
+        result = E.map_result(hub, joined, "", method, 2)
+        E.map_view(result, "none", 8, E.neighbours_result(hub, joined, query, 5))
 
     def cold(method: str) -> float:
         CACHE.clear()

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from playground.lessons.embeddings.space import cosine_matrix
 from playground.checks import UserInputError
+from playground.lessons.embeddings.results import KEY
+from playground.lessons.embeddings.space import cosine_matrix
+from playground.models import ModelHub
 
-KEY = "all-minilm-l6-v2"
 MAX_SENTENCES = 12
 
 
@@ -31,9 +32,10 @@ class ContextResult:
     top_cos: np.ndarray  # (n, n) cosine of the last layer's hidden states
     layer_mean_cos: list[float]  # mean cosine over distinct sentence pairs, per layer
 
-    def as_dict(self) -> dict:
+    def as_json(self) -> dict:
         return {
             "word": self.word,
+            "sentences": self.sentences,
             "pieces": self.pieces,
             "input_embedding_cosine": self.static_cos.round(6).tolist(),
             "hidden_state_cosine": self.top_cos.round(6).tolist(),
@@ -46,7 +48,7 @@ def _word_span(sentence: str, word: str) -> tuple[int, int] | None:
     return (m.start(), m.end()) if m else None
 
 
-def contextual_vectors(hub, word: str, sentences: list[str]) -> ContextResult:
+def contextual_vectors(hub: ModelHub, word: str, sentences: list[str]) -> ContextResult:
     """The word's input embedding and its hidden state at every layer, in each sentence."""
     word = word.strip()
     if not word or len(word.split()) != 1:

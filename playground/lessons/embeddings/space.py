@@ -191,3 +191,12 @@ def cluster(vecs: np.ndarray, how: str, n_clusters: int = 8, seed: int = SEED) -
         ids = HDBSCAN(min_cluster_size=size).fit_predict(u)
         return ["noise (no cluster)" if i < 0 else f"cluster {i}" for i in ids]
     raise ValueError(f"unknown clustering {how!r}")
+
+
+_CLUSTERS: BoundedLRU[list[str]] = BoundedLRU(16)
+
+
+def cached_cluster(texts_key: str, vecs: np.ndarray, how: str, n_clusters: int) -> list[str]:
+    """`cluster`, remembered per (texts, method, k): switching colours back and forth never refits."""
+    key = (texts_key, how, n_clusters if how == "k-means" else 0)
+    return _CLUSTERS.get_or_compute(key, lambda: cluster(vecs, how, n_clusters))
