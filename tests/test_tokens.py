@@ -209,9 +209,17 @@ def test_lookup_and_parse_ids(toks):
 def test_compare_ranks_by_token_count(hub):
     rows = views.compare_table(analysis.compare(hub, "Family: 👨‍👩‍👧‍👦 and 语言模型"))
     ranked = [r for r in rows if r[0] != "–"]
-    assert {r[1] for r in ranked} >= {SMOL, MINILM, CLIP}
-    counts = [r[3] for r in ranked]
+    assert {r[2] for r in ranked} >= {SMOL, MINILM, CLIP}
+    counts = [r[1] for r in ranked]
     assert counts == sorted(counts) and [r[0] for r in ranked] == list(range(1, len(ranked) + 1))
+
+
+def test_compare_names_each_kind_of_loss_once(hub):
+    """WordPiece both lower-cases and strips accents here: each kind is named once in its cell."""
+    rows = views.compare_table(analysis.compare(hub, "Café, naïve, Zürich, résumé: CAFÉ NAÏVE! 👍"))
+    cell = next(r[4] for r in rows if r[2] == MINILM)
+    assert cell == "loses: [UNK], lower-cased, accents dropped, spacing", cell
+    assert next(r[4] for r in rows if r[2] == SMOL) == "lossless"
 
 
 def test_chips_mark_whitespace_bytes_and_escape_html():
@@ -279,7 +287,7 @@ def test_view_handlers(hub):
     assert "Showing chips for the first 2,000" in chips and ids.count(",") == result.tokenized.n_tokens - 1
     assert 'class="tc-id"' in lesson.redraw_chips(result, True) and 'class="tc-id"' not in chips
     table = lesson.compare_tokenizers(hub, lesson.show_tokens(hub, "hello world", SMOL, False)[0])
-    assert views.COMPARE_HEADERS[0] == "rank" and len(table) >= 3
+    assert views.COMPARE_HEADERS[:2] == ["#", "tokens"] and len(table) >= 3
     summary, diff = lesson.what_is_lost(lesson.show_tokens(hub, "Café 👍", MINILM, False)[0])
     assert "[UNK]" in summary and "rt-lost" in diff
     chat_summary, raw, chat_chips = lesson.chat_template(hub, SMOL, "Be brief.", "Hi", "Hello!")
@@ -317,7 +325,9 @@ def test_tab_draws_chips_and_counts(page):
     pg.get_by_text("tokens for 20 characters").wait_for(timeout=30_000)
     assert chips.count() > 4
     assert chips.first.get_attribute("title").startswith("id ")
-    pg.get_by_text("Fewest tokens first").wait_for()
+    block = _compare_block(pg)
+    block.locator('[role=gridcell][data-col="2"]', has_text=SMOL).wait_for(timeout=60_000)
+    assert block.evaluate(_BROKEN_HEADERS) == []
     page.screenshot("tokens-typed")
     pg.get_by_role("button", name="Emoji").click()
     pg.get_by_text("Family").first.wait_for()
@@ -341,3 +351,52 @@ def test_clearing_the_text_shows_the_empty_view_without_an_error(page):
     pg.get_by_text(views.EMPTY).wait_for(timeout=30_000)
     assert pg.locator(".tc-chips .tc-chip").count() == 0
     page.assert_clean()
+
+
+# --- on a phone ------------------------------------------------------------------------------------
+
+COMPARE_LABEL = "Fewest tokens first"
+
+# Header cells whose text takes more than one line (a word broken mid-way, "tok ens").
+_BROKEN_HEADERS = """block => [...block.querySelectorAll('th[role=columnheader] span.header')]
+    .filter(span => span.getBoundingClientRect().height > 0)
+    .filter(span => { const r = document.createRange(); r.selectNodeContents(span);
+                      return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size > 1; })
+    .map(span => span.textContent.trim())"""
+
+# The token-count cells and whether each lies inside the window and the table's visible box.
+_COUNT_CELLS = """block => { const box = block.getBoundingClientRect();
+    return [...block.querySelectorAll('[role=gridcell][data-col="1"]')].map(cell => {
+        const r = cell.getBoundingClientRect();
+        return [cell.textContent.trim(), r.left >= Math.max(0, box.left) && r.right <= Math.min(innerWidth, box.right)]; }); }"""
+
+
+def _compare_block(pg):
+    return pg.locator(".block", has=pg.get_by_text(COMPARE_LABEL)).last
+
+
+@pytest.fixture
+def phone(browser, app_url):
+    from conftest import PageWatch
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    yield PageWatch(context.new_page(), app_url)
+    context.close()
+
+
+@pytest.mark.browser
+def test_phone_shows_the_counts_and_whole_headers(phone):
+    pg = phone.open("Tokens")
+    pg.get_by_role("button", name="Accents (WordPiece)").tap()
+    pg.get_by_text("tokens for 40 characters").wait_for(timeout=60_000)
+    block = _compare_block(pg)
+    block.locator('[role=gridcell][data-col="2"]', has_text=SMOL).wait_for(timeout=60_000)
+    block.scroll_into_view_if_needed()
+    assert pg.evaluate("document.documentElement.scrollWidth") <= pg.evaluate("window.innerWidth")
+    counts = block.evaluate(_COUNT_CELLS)
+    assert len(counts) >= 3 and all(text.isdigit() and inside for text, inside in counts), counts
+    assert block.evaluate(_BROKEN_HEADERS) == []
+    rt = block.locator('[role=gridcell][data-col="4"]').all_text_contents()
+    assert all(cell.count("accents dropped") <= 1 for cell in rt), rt
+    phone.screenshot("tokens-phone-compare")
+    phone.assert_clean()

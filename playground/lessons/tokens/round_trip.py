@@ -104,6 +104,30 @@ def round_trip(tok: Any, result: TokenizedText, unk_id: int | None) -> RoundTrip
     return rt
 
 
+# Each kind of loss once, in this order; a token both lower-cased and stripped of its accents
+# counts under both kinds.
+LOST_KINDS = ("[UNK]", "lower-cased", "accents dropped", "rewritten", "characters dropped", "spacing")
+_KINDS_OF = {
+    "unknown": ("[UNK]",),
+    "lower-cased": ("lower-cased",),
+    "accents dropped": ("accents dropped",),
+    "lower-cased and accents dropped": ("lower-cased", "accents dropped"),
+    "rewritten": ("rewritten",),
+}
+
+
+def lost_kinds(rt: RoundTrip) -> tuple[str, ...]:
+    """What decode(encode(text)) loses, each kind named once (empty when lossless)."""
+    if rt.lossless:
+        return ()
+    found = {kind for category in rt.changes for kind in _KINDS_OF[category]}
+    if rt.uncovered:
+        found.add("characters dropped")
+    if rt.whitespace_changed or not found:  # nothing else differs, so the spacing does
+        found.add("spacing")
+    return tuple(kind for kind in LOST_KINDS if kind in found)
+
+
 def summary_markdown(rt: RoundTrip, family: str) -> str:
     if rt.lossless:
         return "**Lossless:** decode(encode(text)) gives back exactly your text, character for character."

@@ -22,6 +22,8 @@ from playground.lessons.tokens.encoding import vocab_size
 from playground.lessons.tokens.lookup import lookup, parse_ids
 from playground.lessons.tokens.views import (
     COMPARE_HEADERS,
+    COMPARE_PINNED,
+    COMPARE_WIDTHS,
     EMPTY,
     LOOKUP_HEADERS,
     chat_view,
@@ -176,7 +178,10 @@ def build_tab(hub: ModelHub) -> None:
         api_out = gr.JSON()
 
     gr.Markdown("### The same text through every tokenizer")
-    compare_out = gr.Dataframe(headers=COMPARE_HEADERS, interactive=False, wrap=True, label="Fewest tokens first")
+    compare_out = gr.Dataframe(
+        headers=COMPARE_HEADERS, interactive=False, wrap=True, label="Fewest tokens first",
+        column_widths=COMPARE_WIDTHS, pinned_columns=COMPARE_PINNED,
+    )
 
     gr.Markdown("### What is lost: decode(encode(text)) next to your text")
     loss_md = gr.Markdown()

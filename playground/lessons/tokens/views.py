@@ -8,7 +8,7 @@ from playground.lessons.tokens.analysis import Comparison, TokensResult
 from playground.lessons.tokens.chat_template import ChatTemplateView
 from playground.lessons.tokens.encoding import TokenizedText, piece_parts, stats
 from playground.lessons.tokens.lookup import Lookup
-from playground.lessons.tokens.round_trip import diff_html, summary_markdown
+from playground.lessons.tokens.round_trip import diff_html, lost_kinds, summary_markdown
 from playground.viz.token_chips import Chip, plain_label, render_chips
 
 MAX_CHIPS = 2_000  # drawing more chips makes the page sluggish; counts and ids still cover all
@@ -66,7 +66,11 @@ def round_trip_view(result: TokensResult | None) -> tuple[str, str]:
     return summary_markdown(rt, result.tokenized.family), diff_html(rt.text, rt.decoded)
 
 
-COMPARE_HEADERS = ["rank", "tokenizer", "family", "tokens", "characters / token", "vocabulary", "round trip"]
+# Token counts come second and are pinned with the rank, so a phone shows them first; the
+# widths keep short headers whole (a header squeezed to its text's width breaks mid-word).
+COMPARE_HEADERS = ["#", "tokens", "tokenizer", "chars/token", "round trip", "vocab", "family"]
+COMPARE_WIDTHS = ["48px", "76px", "196px", "132px", "260px", "88px", "240px"]
+COMPARE_PINNED = 2
 
 
 def compare_table(comparison: Comparison | None) -> list[list]:
@@ -74,10 +78,10 @@ def compare_table(comparison: Comparison | None) -> list[list]:
         return []
     rows = []
     for rank, row in enumerate(comparison.ranked, 1):
-        rt = row.round_trip
-        lost = "lossless" if rt.lossless else "loses: " + (", ".join(sorted(rt.changes)) or "spacing")
-        rows.append([rank, row.key, row.family, row.n_tokens, round(row.chars_per_token, 2), row.vocab_size, lost])
-    rows += [["–", key, "", "", "", "", f"not available: {why}"] for key, why in comparison.missing]
+        lost = lost_kinds(row.round_trip)
+        cell = "loses: " + ", ".join(lost) if lost else "lossless"
+        rows.append([rank, row.n_tokens, row.key, round(row.chars_per_token, 2), cell, row.vocab_size, row.family])
+    rows += [["–", "", key, "", f"not available: {why}", "", ""] for key, why in comparison.missing]
     return rows
 
 
