@@ -30,6 +30,7 @@ SENTENCES = [
     "Bake the bread for forty minutes.",
 ]
 TEXT = "\n".join(SENTENCES)
+HEAT_TEXT = "The dog bit the man.\nThe man bit the dog."
 
 
 def reference_cosine(encoder, texts):
@@ -138,6 +139,20 @@ def test_handlers_keep_one_result_and_the_view_reads_only_it(hub):
     # before any map is drawn, the view says so instead of drawing one
     fig, panel, note, rows = E.map_view(None, "label", 3, found)
     assert fig is None and "Draw the map" in note and len(rows) == 2
+
+
+def test_other_languages_example_says_the_model_learned_english():
+    label, texts, note = next(e for e in E.HEAT_EXAMPLES if "Le chat" in e[1])
+    assert "English" in label and "trained on English" in note
+    assert E.example_note(texts) == note and E.example_note(HEAT_TEXT) == ""
+
+
+def test_other_languages_heatmap_carries_the_note(hub):
+    texts = next(t for _, t, _ in E.HEAT_EXAMPLES if "Le chat" in t)
+    result, payload = E.on_similarity(hub, texts)
+    fig, note = E.heatmap_view(result)
+    assert "trained on English" in note and payload == E.similarity(hub, texts)
+    assert result.matrix[0, 1] < 0.2  # the French translation: no nearer than unrelated text
 
 
 def test_projection_cache_refits_only_new_keys():

@@ -68,13 +68,20 @@ MAP_EXAMPLES = [
      "Herons and cranes wade in shallow water.\nWe fished from the grassy river bank.\nVampire bats feed at night.",
      "river\nmoney\nanimal\nsport\nmachine\nanimal\nmoney\nsport\nmachine\nanimal\nriver\nanimal"),
 ]
+# (label, texts, what the learner should read next to the heatmap: "" when the cells say it all)
 HEAT_EXAMPLES = [
-    ("Word order", "The dog bit the man.\nThe man bit the dog.\nA man was bitten by a dog.\nThe weather is lovely today."),
-    ("Negation", "I love this film.\nI do not love this film.\nI hate this film.\nThis movie is wonderful.\nThe train leaves at noon."),
+    ("Word order", "The dog bit the man.\nThe man bit the dog.\nA man was bitten by a dog.\nThe weather is lovely today.", ""),
+    ("Negation", "I love this film.\nI do not love this film.\nI hate this film.\nThis movie is wonderful.\nThe train leaves at noon.", ""),
     ("Paraphrase vs shared words", "How do I reset my password?\nI forgot my login and need a new one.\n"
-     "The password for the wifi is on the fridge.\nHow can I change the colour of my car?"),
-    ("Other languages", "The cat is sleeping on the sofa.\nLe chat dort sur le canapé.\nDie Katze schläft auf dem Sofa.\n"
-     "Stock markets fell sharply today."),
+     "The password for the wifi is on the fridge.\nHow can I change the colour of my car?", ""),
+    ("Other languages (an English-only model)",
+     "The cat is sleeping on the sofa.\nLe chat dort sur le canapé.\nDie Katze schläft auf dem Sofa.\n"
+     "Stock markets fell sharply today.",
+     "**all-MiniLM-L6-v2 was trained on English sentences only.** It reads *Le chat dort sur le canapé* as "
+     "English word pieces (`le`, `chat`, `do`, `##rt` …), so the French translation of the first sentence scores "
+     "about as low as the unrelated sentence about stock markets: the model cannot tell that they mean the same. "
+     "The German line shares one word with the English, *sofa*, and scores a little higher for it. A multilingual "
+     "encoder (for example paraphrase-multilingual-MiniLM-L12-v2) is trained on translations so that they land together."),
 ]
 CONTEXT_DEFAULT = (
     "We sat on the bank of the river and watched the boats.\nThe fisherman pulled his boat onto the muddy bank.\n"
@@ -163,9 +170,15 @@ def map_view(result: EmbeddingMap | None, colour: str, n_clusters: int,
     return fig, trust_panel(result), note.strip(), rows
 
 
-def heatmap_view(result: Similarity) -> go.Figure:
+def example_note(texts: str | list[str] | None) -> str:
+    """What to read next to the heatmap when the texts are one of the examples that needs a word."""
+    lines = texts if isinstance(texts, list) else [t.strip() for t in str(texts or "").splitlines() if t.strip()]
+    return next((note for _, example, note in HEAT_EXAMPLES if example.splitlines() == lines), "")
+
+
+def heatmap_view(result: Similarity) -> tuple[go.Figure, str]:
     title = f"Cosine similarity of {len(result.texts)} sentence embeddings"
-    return cosine_heatmap(result.matrix, result.texts, title=title)
+    return cosine_heatmap(result.matrix, result.texts, title=title), example_note(result.texts)
 
 
 def context_view(result: ContextResult) -> tuple[go.Figure, go.Figure, str]:
@@ -331,8 +344,9 @@ def build_tab(hub: ModelHub) -> None:
         with gr.Column(scale=1):
             heat_go = gr.Button("Compare them", variant="primary")
             heat_copy = gr.Button(f"Use the first {MAX_HEATMAP_TEXTS} texts from section 1", size="sm")
-    gr.Examples(examples=[[t] for _, t in HEAT_EXAMPLES], example_labels=[n for n, _ in HEAT_EXAMPLES],
+    gr.Examples(examples=[[t] for _, t, _ in HEAT_EXAMPLES], example_labels=[n for n, _, _ in HEAT_EXAMPLES],
                 inputs=[heat_texts], label="Examples that teach (word order, negation, paraphrase, other languages)")
+    heat_note = gr.Markdown()
     heat_plot = gr.Plot(label="Cosine similarity")
     with gr.Accordion("Raw result (similarity)", open=False):
         heat_raw = gr.JSON(label="similarity")
@@ -372,9 +386,10 @@ def build_tab(hub: ModelHub) -> None:
                  api_name="neighbours_submit", show_progress_on=[table], **MODEL_WORK).success(
         show_map, map_view_inputs, map_view_outputs, api_name="neighbours_submit_view", **LIGHT_WORK)
     heat_copy.click(on_copy, texts, heat_texts, api_name="similarity_copy", **LIGHT_WORK)
+    heat_texts.change(friendly(example_note), heat_texts, heat_note, api_name="similarity_note", **LIGHT_WORK)
     heat_go.click(functools.partial(on_similarity, hub), heat_texts, [heat_state, heat_raw], api_name="similarity",
                   show_progress_on=[heat_plot], **MODEL_WORK).success(
-        friendly(heatmap_view), heat_state, heat_plot, api_name="similarity_view", **LIGHT_WORK)
+        friendly(heatmap_view), heat_state, [heat_plot, heat_note], api_name="similarity_view", **LIGHT_WORK)
     ctx_go.click(functools.partial(on_context, hub), [word, ctx_sentences], [ctx_state, ctx_raw], api_name="contextual",
                  show_progress_on=[ctx_heat], **MODEL_WORK).success(
         friendly(context_view), ctx_state, [ctx_heat, ctx_layers, ctx_explain], api_name="contextual_view", **LIGHT_WORK)
