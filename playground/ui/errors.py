@@ -80,5 +80,15 @@ def friendly(fn: Callable) -> Callable:
 
 def on_gpu(fn: Callable) -> Callable:
     """For handlers that run a model: on a ZeroGPU Space the call runs inside `spaces.GPU`, so it
-    holds a GPU for its duration; elsewhere this changes nothing. Put it above `@friendly`."""
+    holds a GPU for its duration; elsewhere this changes nothing. Wrap a handler whose arguments
+    are the UI's values only; bind the hub first with `gpu_bound`."""
     return gpu_task(fn)
+
+
+def gpu_bound(handler: Callable, *bound: object) -> Callable:
+    """`handler` with its first arguments (the hub, a cache) bound, then run on a GPU where there is one.
+
+    Bound before `on_gpu`, not after: ZeroGPU pickles each call's arguments into its GPU worker,
+    and the hub (locks, loaded models) cannot be pickled; the worker is a fork of this process,
+    so it inherits what the partial holds."""
+    return on_gpu(functools.partial(handler, *bound))
