@@ -385,7 +385,7 @@ def phone(browser, app_url):
 
 
 @pytest.mark.browser
-def test_phone_shows_the_counts_and_whole_headers(phone):
+def test_phone_shows_the_counts_whole_headers_and_ids_on_tap(phone):
     pg = phone.open("Tokens")
     pg.get_by_role("button", name="Accents (WordPiece)").tap()
     pg.get_by_text("tokens for 40 characters").wait_for(timeout=60_000)
@@ -399,4 +399,11 @@ def test_phone_shows_the_counts_and_whole_headers(phone):
     rt = block.locator('[role=gridcell][data-col="4"]').all_text_contents()
     assert all(cell.count("accents dropped") <= 1 for cell in rt), rt
     phone.screenshot("tokens-phone-compare")
+    # chip ids without hovering: the counts name the checkbox, and a tap prints every id
+    assert pg.get_by_text(views.SHOW_IDS).count() >= 2
+    pg.get_by_label(views.SHOW_IDS).tap()
+    chips = pg.locator(".tc-chips .tc-chip")
+    pg.wait_for_function("document.querySelectorAll('.tc-chips .tc-id').length > 0", timeout=30_000)
+    assert pg.locator(".tc-chips .tc-id").count() == chips.count()
+    phone.screenshot("tokens-phone-ids")
     phone.assert_clean()

@@ -26,6 +26,7 @@ from playground.lessons.tokens.views import (
     COMPARE_WIDTHS,
     EMPTY,
     LOOKUP_HEADERS,
+    SHOW_IDS,
     chat_view,
     chips_html,
     compare_table,
@@ -130,14 +131,14 @@ def build_tab(hub: ModelHub) -> None:
         "languages other than English.",
         [
             "In SmolLM2 a leading space belongs to the next word: `␣hello` and `hello` are different "
-            "tokens with different ids (hover a chip to see its id).",
+            f"tokens with different ids (hover a chip, or tick '{SHOW_IDS}', to see them).",
             "Common English words are one token; rare words, numbers, code and other scripts break "
             "into many. SmolLM2 writes every digit as its own token.",
             "Byte-level BPE never fails: it falls back to raw bytes (the dashed hex boxes), so an "
             "emoji can cost several tokens. WordPiece has no piece for it and writes `[UNK]`: the text is gone.",
         ],
         [
-            "Click the ' hello' vs 'hello' example and hover the chips: how many different ids does 'hello' get?",
+            f"Click the ' hello' vs 'hello' example and tick '{SHOW_IDS}': how many different ids does 'hello' get?",
             "Click Hindi, then the emoji example, and read the table under the chips: how many times "
             "more tokens does the worst tokenizer need than the best?",
             "Click 'Accents (WordPiece)' and look at 'What is lost': which letters did WordPiece change?",
@@ -157,7 +158,7 @@ def build_tab(hub: ModelHub) -> None:
             key = gr.Dropdown(
                 keys, value=DEFAULT_KEY if DEFAULT_KEY in keys else keys[0], label="Tokenizer", allow_custom_value=True
             )
-            show_ids = gr.Checkbox(False, label="Show ids under the chips")
+            show_ids = gr.Checkbox(False, label=SHOW_IDS)
             run = gr.Button("Tokenize", variant="primary")
     gr.Examples(
         [[t, k] for _, t, k in EXAMPLES],

@@ -13,6 +13,7 @@ from playground.viz.token_chips import Chip, plain_label, render_chips
 
 MAX_CHIPS = 2_000  # drawing more chips makes the page sluggish; counts and ids still cover all
 EMPTY = "Type some text or click an example to see its tokens."
+SHOW_IDS = "Show ids under the chips"  # the checkbox's label: a chip's id without hovering (touch screens)
 
 
 def chips_for(result: TokenizedText, limit: int | None = None) -> list[Chip]:
@@ -42,7 +43,8 @@ def stats_markdown(result: TokensResult) -> str:
     lines.append(
         f"Tokenizer `{tokenized.tokenizer}`: {tokenized.family}, vocabulary of {result.vocab_size:,} pieces. "
         "Words are runs of characters between spaces, so a language written without spaces counts "
-        "a whole sentence as one word. Hover a chip for its id and where it came from."
+        "a whole sentence as one word. Hover a chip for its id and where it came from, or tick "
+        f"**{SHOW_IDS}** to print every id."
     )
     return "\n\n".join(lines)
 
