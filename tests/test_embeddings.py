@@ -141,6 +141,32 @@ def test_handlers_keep_one_result_and_the_view_reads_only_it(hub):
     assert fig is None and "Draw the map" in note and len(rows) == 2
 
 
+def test_kmeans_legend_in_number_order_and_colours_unlike_the_labels(hub):
+    from plotly.colors import unlabel_rgb, hex_to_rgb
+
+    from playground.viz.embedding_figures import LABEL_PALETTE
+
+    def rgb(colour):
+        return tuple(round(v) for v in (hex_to_rgb(colour) if colour.startswith("#") else unlabel_rgb(colour)))
+
+    corpus = E.load_builtin("labelled", limit=64)
+    result = E.map_result(hub, "\n".join(corpus.texts), "\n".join(corpus.labels), "PCA", 2)
+    fig, *_ = E.map_view(result, "k-means", 12)
+    assert [t.name for t in fig.data] == [f"cluster {i}" for i in range(12)]
+    cluster_colours = {rgb(t.marker.color) for t in fig.data}
+    assert len(cluster_colours) == 12 and not cluster_colours & {rgb(c) for c in LABEL_PALETTE}
+    labelled, *_ = E.map_view(result, "label", 12)
+    assert {rgb(t.marker.color) for t in labelled.data} <= {rgb(c) for c in LABEL_PALETTE}
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_the_note_names_the_lines_the_figure_draws(hub, dims):
+    result = E.map_result(hub, TEXT, "", "PCA", dims)
+    fig, _, note, _ = E.map_view(result, "none", 8, E.neighbours_result(hub, TEXT, "cats", 2))
+    dash = next(t.line.dash for t in fig.data if t.name == "to nearest neighbours")
+    assert ("Dotted lines" in note) == (dash == "dot") and ("Solid" in note) == (dash == "solid")
+
+
 def test_other_languages_example_says_the_model_learned_english():
     label, texts, note = next(e for e in E.HEAT_EXAMPLES if "Le chat" in e[1])
     assert "English" in label and "trained on English" in note
@@ -255,3 +281,38 @@ def test_tab_in_browser(page, tmp_path):
     page.screenshot("embeddings-context")
     page.assert_clean()
 
+
+@pytest.mark.browser
+def test_tab_on_a_phone_does_not_scroll_sideways(browser, app_url):
+    from conftest import PageWatch
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    watch = PageWatch(context.new_page(), app_url)
+    pg = watch.open("Embeddings")
+
+    def assert_fits(when: str) -> None:
+        pg.wait_for_timeout(300)
+        width, inner = pg.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= inner, f"{when}: the Embeddings tab scrolls sideways on a phone ({width} px > {inner} px)"
+
+    try:
+        assert_fits("before any click")
+        pg.get_by_label("PCA").check()
+        pg.get_by_role("button", name="Draw the map").click()
+        pg.get_by_text("k-NN overlap").wait_for(timeout=120_000)
+        pg.get_by_role("button", name="Search", exact=True).click()
+        pg.get_by_text("Dotted lines join it").wait_for(timeout=60_000)
+        pg.get_by_label("k-means", exact=True).check()
+        pg.get_by_text("k-means clusters computed").wait_for(timeout=30_000)
+        assert_fits("with a map, a search and k-means colours")
+        pg.get_by_text("Other languages (an English-only model)").click()
+        pg.get_by_text("trained on English sentences only").wait_for(timeout=10_000)
+        pg.get_by_role("button", name="Compare them").click()
+        pg.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
+        pg.get_by_role("button", name="Compare its vectors").click()
+        pg.get_by_text("after 6 layers of attention").wait_for(timeout=60_000)
+        assert_fits("with every section drawn")
+        watch.screenshot("embeddings-phone")
+        watch.assert_clean()
+    finally:
+        context.close()

@@ -3,6 +3,7 @@ its neighbours, a cosine heatmap, and a per-layer line for contextual vectors.""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Sequence
 
@@ -10,8 +11,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-PALETTE = qualitative.Plotly + qualitative.D3 + qualitative.Set3
+LABEL_PALETTE = qualitative.Plotly + qualitative.D3 + qualitative.Set3
+# Clusters get other colours than labels, so "cluster 0" never looks like it means the first label.
+CLUSTER_PALETTE = qualitative.Dark2[:7] + qualitative.Bold[:10] + [c for c in qualitative.Dark24 if c != "#222A2A"]
 GREY = "#b0b0b0"
+NEIGHBOUR_DASH = {2: "dot", 3: "solid"}  # how the lines from a query to its neighbours are drawn, by dims
 
 
 def hover_text(text: str, width: int = 60, max_chars: int = 300) -> str:
@@ -25,9 +29,23 @@ def short_label(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _colour_map(groups: Sequence[str]) -> dict[str, str]:
+def group_order(groups: Sequence[str], clusters: bool) -> list[str]:
+    """Legend order: labels as they first appear; clusters by number ("cluster 2" before "cluster 10"), noise last."""
     names = list(dict.fromkeys(groups))
-    return {g: (GREY if g.startswith("noise") else PALETTE[i % len(PALETTE)]) for i, g in enumerate(names)}
+    if not clusters:
+        return names
+
+    def key(name: str) -> tuple[bool, int, str]:
+        number = re.search(r"\d+", name)
+        return name.startswith("noise"), int(number.group()) if number else -1, name
+
+    return sorted(names, key=key)
+
+
+def _colour_map(order: Sequence[str], clusters: bool) -> dict[str, str]:
+    palette = CLUSTER_PALETTE if clusters else LABEL_PALETTE
+    coloured = [g for g in order if not g.startswith("noise")]
+    return {g: palette[i % len(palette)] for i, g in enumerate(coloured)} | {g: GREY for g in order if g.startswith("noise")}
 
 
 def embedding_scatter(
@@ -38,15 +56,17 @@ def embedding_scatter(
     title: str,
     query: tuple[np.ndarray, str] | None = None,
     neighbours: Sequence[tuple[int, float]] = (),
+    clusters: bool = False,
 ) -> go.Figure:
-    """One trace per group (so the legend toggles groups), a star for the query, lines to neighbours."""
+    """One trace per group (so the legend toggles groups), a star for the query, lines to neighbours.
+    `clusters`: the groups are cluster names (numbered, in their own palette), not the learner's labels."""
     dims = points.shape[1]
     three = dims == 3
     scatter = go.Scatter3d if three else go.Scatter
     groups = list(groups) if groups is not None else ["text"] * len(texts)
-    colours = _colour_map(groups)
+    order = group_order(groups, clusters)
+    colours = _colour_map(order, clusters)
     fig = go.Figure()
-    order = list(dict.fromkeys(groups))
     for g in order:
         idx = [i for i, x in enumerate(groups) if x == g]
         coords = {"x": points[idx, 0], "y": points[idx, 1]}
@@ -70,7 +90,7 @@ def embedding_scatter(
                 zs += [qpoint[2], points[i, 2], None]
         line = {"x": xs, "y": ys, **({"z": zs} if three else {})}
         fig.add_trace(scatter(**line, mode="lines", name="to nearest neighbours", hoverinfo="skip",
-                              line={"color": "black", "width": 2 if three else 1.5, **({} if three else {"dash": "dot"})}))
+                              line={"color": "black", "width": 2 if three else 1.5, "dash": NEIGHBOUR_DASH[dims]}))
         ring = {"x": points[[i for i, _ in neighbours], 0], "y": points[[i for i, _ in neighbours], 1]}
         if three:
             ring["z"] = points[[i for i, _ in neighbours], 2]
@@ -89,7 +109,8 @@ def embedding_scatter(
         title={"text": title, "font": {"size": 14}},
         height=620,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"itemsizing": "constant"},
+        # below the map, not beside it: on a phone a side legend leaves the map a sliver
+        legend={"itemsizing": "constant", "orientation": "h", "yanchor": "top", "y": -0.02, "x": 0},
         plot_bgcolor="white",
     )
     if not three:

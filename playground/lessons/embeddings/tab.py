@@ -44,7 +44,7 @@ from playground.models import ModelHub
 from playground.ui.errors import friendly, on_gpu
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
-from playground.viz.embedding_figures import cosine_heatmap, embedding_scatter, layer_line
+from playground.viz.embedding_figures import NEIGHBOUR_DASH, cosine_heatmap, embedding_scatter, layer_line
 
 TITLE = "Embeddings"
 
@@ -152,8 +152,8 @@ def map_view(result: EmbeddingMap | None, colour: str, n_clusters: int,
         k = check_int(n_clusters, low=2, high=30, what="Number of clusters")
         groups = cached_cluster(result.key, result.vecs, colour, k)
         n_found = len({g for g in groups if not g.startswith("noise")})
-        note = (f"Colours are {colour} clusters computed in the full {result.vecs.shape[1]}-D space (not on the map): "
-                f"{n_found} cluster{'s' if n_found != 1 else ''}"
+        note = (f"Colours are {colour} clusters computed in the full {result.vecs.shape[1]}-D space (not on the map), "
+                f"in colours of their own (cluster 0 is not the first label): {n_found} cluster{'s' if n_found != 1 else ''}"
                 + (f", {sum(g.startswith('noise') for g in groups)} texts left as noise (grey)" if colour == "HDBSCAN" else "")
                 + ". ")
     else:
@@ -162,11 +162,12 @@ def map_view(result: EmbeddingMap | None, colour: str, n_clusters: int,
     if found is not None and found.key == result.key:
         qpoint, how = proj.place(found.query_vec, [i for i, _ in found.found])
         overlay, pairs = (qpoint, found.query), found.found
-        note += f"{how} Dotted lines join it to its {len(pairs)} nearest texts by cosine in the full space. "
+        lines = "Dotted lines" if NEIGHBOUR_DASH[proj.dims] == "dot" else "Solid black lines"
+        note += f"{how} {lines} join it to its {len(pairs)} nearest texts by cosine in the full space. "
     elif found is not None:
         note += "The search ran on other texts than this map shows: search again to see the query on this map. "
     fig = embedding_scatter(proj.points, result.texts, groups, title=f"{len(result.texts):,} texts, {proj.method} to "
-                            f"{proj.dims}-D", query=overlay, neighbours=pairs)
+                            f"{proj.dims}-D", query=overlay, neighbours=pairs, clusters=clusters)
     return fig, trust_panel(result), note.strip(), rows
 
 
