@@ -42,7 +42,7 @@ from playground.lessons.attention.weights import (
     load_model,
 )
 from playground.models import ModelHub
-from playground.ui.errors import friendly, on_gpu
+from playground.ui.errors import friendly, gpu_bound
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 from playground.viz.heatmap import unique_labels
@@ -100,7 +100,6 @@ def views(att: Attentions, notice_text: str, lay: int, hd: int, token: int) -> t
     )
 
 
-@on_gpu
 @friendly
 def show_attention(hub: ModelHub, text_in: str, model_in: str, layer_in: float, head_in: float,
                    progress=gr.Progress()) -> tuple:
@@ -114,7 +113,6 @@ def show_attention(hub: ModelHub, text_in: str, model_in: str, layer_in: float, 
     return views(att, notice_text, lay, hd, len(att.tokens) - 1)
 
 
-@on_gpu
 @friendly
 def show_example(hub: ModelHub, text_in: str, model_in: str, start_in: str, progress=gr.Progress()) -> tuple:
     lay, hd, wanted = parse_start(start_in)
@@ -160,14 +158,12 @@ def shown_numbers(att: Attentions | None, layer_in: float, head_in: float) -> di
     return att.as_json(lay, hd)
 
 
-@on_gpu
 @friendly
 def attention_json(hub: ModelHub, text_in: str, model_in: str, layer_in: float, head_in: float) -> dict:
     """The `attention` API."""
     return attention(hub, text_in, model_in, layer_in, head_in)
 
 
-@on_gpu
 @friendly
 def probe(hub: ModelHub, model_in: str, half_in: float, seed_in: float, progress=gr.Progress()) -> tuple:
     loaded = load_model(hub, model_in)
@@ -230,7 +226,9 @@ def build_tab(hub: ModelHub) -> None:
         api_name="attention_example",
     )
     notice = gr.Markdown()
-    shown = gr.State(None)  # the Attentions every view below is drawn from
+    # the Attentions every view below is drawn from; up to 71 MB at 256 tokens, so a session that
+    # went quiet gives it back after ten minutes instead of Gradio's hour
+    shown = gr.State(None, time_to_live=600)
     with gr.Row():
         heat = gr.Plot(label="One head (or the mean of a layer's heads)", scale=3, elem_id="attention-heatmap")
         with gr.Column(scale=2):
@@ -270,8 +268,8 @@ def build_tab(hub: ModelHub) -> None:
     view_outputs = [notice, heat, focus, bars, lines, grid, summary, pointers, layer, head, shown]
     for trigger, name in ((show.click, "attention_show"), (text.submit, "attention_submit"),
                           (model.input, "attention_model")):
-        trigger(partial(show_attention, hub), [text, model, layer, head], view_outputs, api_name=name, **MODEL_WORK)
-    examples.load_input_event.then(partial(show_example, hub), [text, model, start], view_outputs,
+        trigger(gpu_bound(show_attention, hub), [text, model, layer, head], view_outputs, api_name=name, **MODEL_WORK)
+    examples.load_input_event.then(gpu_bound(show_example, hub), [text, model, start], view_outputs,
                                    api_name="attention_show_example", **MODEL_WORK)
     layer.release(change_layer, [shown, layer, head, focus], [heat, bars, lines, grid],
                   api_name="attention_layer", **LIGHT_WORK)
@@ -279,7 +277,7 @@ def build_tab(hub: ModelHub) -> None:
                  **LIGHT_WORK)
     focus.input(change_token, [shown, layer, head, focus], [bars, lines], api_name="attention_token", **LIGHT_WORK)
     numbers_btn.click(shown_numbers, [shown, layer, head], numbers, api_name="attention_numbers", **LIGHT_WORK)
-    api_btn.click(partial(attention_json, hub), [api_text, api_model, api_layer, api_head], numbers,
+    api_btn.click(gpu_bound(attention_json, hub), [api_text, api_model, api_layer, api_head], numbers,
                   api_name="attention", **MODEL_WORK)
-    probe_btn.click(partial(probe, hub), [model, half, seed], [probe_md, probe_scores, probe_patterns],
+    probe_btn.click(gpu_bound(probe, hub), [model, half, seed], [probe_md, probe_scores, probe_patterns],
                     api_name="attention_probe", **MODEL_WORK)
