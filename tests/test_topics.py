@@ -213,6 +213,27 @@ def test_downloads_are_safetensors_and_load_back(fit, encoder, tmp_path):
         {t: [w for w, _ in fit.model.get_topic(t)] for t in fit.model.get_topics()}
 
 
+def test_one_result_feeds_every_view_and_keeps_its_words(hub, docs_labels):
+    import gradio as gr
+
+    from playground.lessons.topics import tab as T
+
+    args = ["Paste text (one document per line)", 200, None, None, None, "\n".join(docs_labels[0]), 10, 5, 8, 0]
+    result, payload = T.find_topics(hub, *args, "c-TF-IDF", 0.3, 42, None)
+    assert payload == result.as_json() and set(payload) == {"topics", "assignments", "outliers", "seconds"}
+    assert len(T.topics_view(result)) == 12 and T.topics_view(None) == tuple(gr.skip() for _ in range(12))
+    plain = {t: list(ws) for t, ws in result.words.items()}
+    mmr, mmr_payload = T.change_representation(*args, "MMR", 0.8, 42, result)
+    assert mmr.fit is result.fit and mmr.before == ("c-TF-IDF", plain) and mmr.words != plain
+    assert result.words == plain  # the earlier result keeps its words though the shared model was re-described
+    assert mmr_payload["assignments"] == payload["assignments"]
+    assert T.topics_view(mmr)[4].headers == ["topic", "before: c-TF-IDF", "now: MMR (diversity 0.80)"]
+    # another knob moved as well (an example was clicked): the example's own run fits, this one waits
+    moved = args[:6] + [12] + args[7:]
+    assert T.change_representation(*moved, "MMR", 0.8, 42, result) == (gr.skip(), gr.skip())
+    assert T.change_representation(*args, "MMR", 0.8, 42, None) == (gr.skip(), gr.skip())
+
+
 def test_api_shape(client, docs_labels):
     docs, _ = docs_labels
     out = client.predict("\n".join(docs), 8, 10, "MMR", 42, api_name="/topics")

@@ -37,7 +37,8 @@ def measure(hub: ModelHub) -> list[Measurement]:
     from bertopic import BERTopic
     from hdbscan import HDBSCAN
 
-    from playground.lessons.topics.tab import ENCODER, render, topics_result
+    from playground.lessons.topics.results import ENCODER, describe, topics_result
+    from playground.lessons.topics.tab import topics_view
 
     docs = load_builtin("docstrings", limit=N_DOCS).texts
     docs, _ = P.limit_docs(docs)
@@ -77,7 +78,8 @@ def measure(hub: ModelHub) -> list[Measurement]:
     topics_result(hub, "\n".join(docs), SETTINGS.min_cluster_size, SETTINGS.n_neighbors, "c-TF-IDF", SETTINGS.seed)
     ours_cold_s = time.perf_counter() - start
     fit = P.FIT_CACHE.get((P.corpus_key(docs), SETTINGS))
-    render(fit, {"embed_s": 0.0, "embedded_new": 0, "fit_cached": False, "total_s": 0.0}, "c-TF-IDF", None, [], None)
+    facts = {"embed_s": 0.0, "embedded_new": 0, "fit_cached": False, "total_s": 0.0}
+    topics_view(describe(fit, facts, "c-TF-IDF", None, [], (), None))
     page_s = time.perf_counter() - start
     bare_cold_s = timed(lambda: bare_fit(model.encode(docs)), repeat=1)
 

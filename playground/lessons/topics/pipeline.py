@@ -335,12 +335,14 @@ def represent(fit: TopicFit, name: str, diversity: float = 0.3) -> dict[int, lis
 # --- results --------------------------------------------------------------------------------------
 
 
-def topics_json(fit: TopicFit) -> dict:
-    """The `topics` API's shape: topics (noise left out: it is counted in `outliers`), assignments."""
+def topics_json(fit: TopicFit, words: dict[int, list[str]] | None = None) -> dict:
+    """The `topics` API's shape: topics (noise left out: it is counted in `outliers`), assignments.
+    `words`: a representation's words taken earlier (the fit's current ones by default)."""
     sizes = fit.sizes()
+    words = fit.words if words is None else words
     return {
-        "topics": [{"id": t, "count": sizes.get(t, 0), "words": list(fit.words.get(t, []))}
-                   for t in sorted(fit.words) if t != -1],
+        "topics": [{"id": t, "count": sizes.get(t, 0), "words": list(words.get(t, []))}
+                   for t in sorted(words) if t != -1],
         "assignments": [int(t) for t in fit.topics],
         "outliers": fit.outliers,
     }
