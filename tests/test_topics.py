@@ -234,6 +234,21 @@ def test_one_result_feeds_every_view_and_keeps_its_words(hub, docs_labels):
     assert T.change_representation(*args, "MMR", 0.8, 42, None) == (gr.skip(), gr.skip())
 
 
+def test_big_minimum_size_example_leaves_many_more_documents_as_noise(hub):
+    from playground.lessons.topics import tab as T
+
+    def run(label: str):
+        source, limit, nn, nc, mcs, nt, rep, div = dict(T.EXAMPLES)[label]
+        result, _ = T.find_topics(hub, source, limit, None, None, T.NO_LABELS, None, nn, nc, mcs, nt, rep, div, 42, None)
+        return result.fit
+
+    default, big = run("Eight subjects, defaults"), run("Big minimum size: more noise")
+    topics = [len(set(f.topics.tolist()) - {-1}) for f in (default, big)]
+    noise = [default.outliers, big.outliers]
+    assert noise[1] >= 0.15 * len(big.docs) and noise[1] >= noise[0] + 50, f"noise (default, big): {noise}"
+    assert topics[1] < topics[0], f"topics (default, big): {topics}"
+
+
 def test_api_shape(client, docs_labels):
     docs, _ = docs_labels
     out = client.predict("\n".join(docs), 8, 10, "MMR", 42, api_name="/topics")
