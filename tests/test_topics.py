@@ -249,6 +249,44 @@ def test_big_minimum_size_example_leaves_many_more_documents_as_noise(hub):
     assert topics[1] < topics[0], f"topics (default, big): {topics}"
 
 
+def test_intertopic_circles_fit_and_the_hierarchy_is_sized_to_its_topics(fit):
+    from playground.viz.topic_figures import fit_hierarchy, fit_intertopic_map
+
+    distance = fit_intertopic_map(fit.model.visualize_topics())
+    circles = distance.data[0]
+    for axis, values in (("x", circles.x), ("y", circles.y)):
+        low, high = distance.layout[f"{axis}axis"].range
+        # a circle is at most 40 px across: its 20 px radius must fit inside a 300 px plot on each side
+        room = min(min(values) - low, high - max(values)) / (high - low)
+        assert room >= 20 / 300, f"{axis}: circles at the edge keep {room:.1%} of the axis"
+    cross = distance.layout.shapes[0]
+    assert cross.x0 == pytest.approx(sum(distance.layout.xaxis.range) / 2)
+    n = len(set(fit.topics.tolist()) - {-1})
+    hierarchy = fit_hierarchy(fit.model.visualize_hierarchy(), n)
+    assert hierarchy.layout.height <= 140 + 28 * n and hierarchy.layout.width is None
+    widest = max(max(t.x) for t in hierarchy.data)
+    assert hierarchy.layout.xaxis.range[1] > widest  # the last merge is not drawn on the frame
+
+
+@pytest.mark.browser
+def test_tab_on_a_phone_does_not_scroll_sideways(browser, app_url):
+    from conftest import PageWatch
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    watch = PageWatch(context.new_page(), app_url)
+    pg = watch.open("Topics")
+    try:
+        pg.get_by_role("button", name="Find topics").click()
+        pg.get_by_text("now: c-TF-IDF").first.wait_for(timeout=240_000)
+        pg.wait_for_timeout(500)
+        width, inner = pg.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= inner, f"the fitted Topics tab scrolls sideways on a phone ({width} px > {inner} px)"
+        watch.screenshot("topics-phone")
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
 def test_api_shape(client, docs_labels):
     docs, _ = docs_labels
     out = client.predict("\n".join(docs), 8, 10, "MMR", 42, api_name="/topics")

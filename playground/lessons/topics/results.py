@@ -27,7 +27,7 @@ from playground.data import BUILTIN_CORPORA, Corpus, load_builtin, read_upload
 from playground.lessons.topics import pipeline as P
 from playground.models import ModelHub
 from playground.models.embedding_cache import CACHE, embed_texts
-from playground.viz.topic_figures import message_figure
+from playground.viz.topic_figures import fit_hierarchy, fit_intertopic_map, message_figure
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +147,7 @@ def knobs(*values) -> tuple:
 def bertopic_figure(make: Callable[[], go.Figure], what: str) -> go.Figure:
     """One of BERTopic's own plotly figures, or a note when the corpus is too small for it."""
     try:
-        fig = make()
-        fig.update_layout(width=None, autosize=True)
-        return fig
+        return make()
     except Exception as exc:  # both need several topics; say so rather than fail the whole run
         log.info("%s not drawn: %s", what, exc)
         return message_figure(f"No {what}: it needs at least three topics ({type(exc).__name__}).")
@@ -165,8 +163,9 @@ def describe(fit: P.TopicFit, facts: dict, label: str, labels: list[str] | None,
         before = ("c-TF-IDF", {t: [w for w, _ in ws if w] for t, ws in fit.ctfidf.items()})
     s = fit.settings
     coords, where = P.map_2d(fit.embeddings, fit.key, s.n_neighbors, s.n_components, s.seed)
-    distance_map = bertopic_figure(fit.model.visualize_topics, "intertopic distance map")
-    hierarchy = bertopic_figure(fit.model.visualize_hierarchy, "hierarchy")
+    n_topics = len(set(fit.topics.tolist()) - {-1})
+    distance_map = bertopic_figure(lambda: fit_intertopic_map(fit.model.visualize_topics()), "intertopic distance map")
+    hierarchy = bertopic_figure(lambda: fit_hierarchy(fit.model.visualize_hierarchy(), n_topics), "hierarchy")
     table_csv, model_zip = write_downloads(fit, label)
     return TopicsResult(fit, facts, label, {t: list(ws) for t, ws in fit.words.items()}, before, labels, notices,
                         knobs, coords, where, distance_map, hierarchy, table_csv, model_zip)

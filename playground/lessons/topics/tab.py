@@ -300,7 +300,7 @@ def build_tab(hub: ModelHub) -> None:
                              column_widths=["12%", "12%", "76%"])
     compare = gr.Dataframe(headers=["topic", "before", "now"], label="Keywords before and after the representation change",
                            interactive=False, wrap=True, column_widths=["8%", "46%", "46%"])
-    bars = gr.Plot(label="c-TF-IDF words per topic")
+    bars = gr.Plot(label="c-TF-IDF words per topic (how much more often a word occurs in the topic than in the corpus)")
     with gr.Row():
         distance_map = gr.Plot(label="Intertopic distance map (BERTopic)")
         hierarchy = gr.Plot(label="Topic hierarchy (BERTopic)")
