@@ -17,7 +17,7 @@ import time
 import gradio as gr
 import numpy as np
 
-from playground.checks import UserInputError, check_float, check_int
+from playground.checks import check_float, check_int
 from playground.data import upload_columns
 from playground.lessons.topics import pipeline as P
 from playground.lessons.topics.results import (
