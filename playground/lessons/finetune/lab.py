@@ -1,0 +1,252 @@
+"""The fine-tuning lab on the server's side: check the settings and the data, render every row
+through the chat template with its loss mask, queue the job, and follow its progress channel.
+
+The server never trains: it tokenises (so a bad row is reported before the run waits in line),
+then a worker process (`sft.train`) does the rest. `follow` turns the worker's events into a
+`Progress` the tab redraws; `run_to_end` is the same run without a page, for the JSON endpoint.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from playground.checks import UserInputError, check_float, check_int
+from playground.lm.prompts import chat_ids
+from playground.lru import BoundedLRU
+from playground.models import ModelHub
+from playground.training import loss_mask, rows
+from playground.training.base import BaseSource, base_source
+from playground.training.jobs import CANCELLED, DONE, ENDED, Job, JobRunner
+
+MODEL = "smollm2-135m-instruct"
+JOB = "playground.lessons.finetune.sft:train"
+PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+MAX_RANK = 64
+MAX_ALPHA = 256
+MAX_EPOCHS = 10
+MAX_BATCH = 16
+MAX_LENGTH = 512  # tokens per example
+MAX_LR = 0.01
+MAX_STEPS = 400  # optimizer steps per run: on two CPU cores that is already several minutes
+MAX_PROMPTS = 3  # held-out prompts answered before and after (each answer is a few seconds on a CPU)
+MAX_NEW_TOKENS = 56
+MAX_SEED = 2**31 - 1
+EVALUATIONS = 6  # validation points per run besides step 0
+
+
+@dataclass(frozen=True)
+class Settings:
+    rank: int = 8
+    alpha: int = 16
+    targets: tuple[str, ...] = PROJECTIONS
+    learning_rate: float = 1e-3
+    epochs: int = 3
+    batch_size: int = 4
+    max_length: int = 256
+    assistant_only: bool = True
+    seed: int = 0
+
+
+def check_settings(rank: object = 8, learning_rate: object = 1e-3, epochs: object = 3, seed: object = 0,
+                   assistant_only: object = True, alpha: object = None, targets: object = PROJECTIONS,
+                   batch_size: object = 4, max_length: object = 256) -> Settings:
+    """Settings from a learner's input, or a UserInputError that names the bad one."""
+    r = check_int(rank, low=1, high=MAX_RANK, what="LoRA rank")
+    lr = check_float(learning_rate, low=0.0, high=MAX_LR, low_open=True, what="Learning rate")
+    picked = tuple(p for p in PROJECTIONS if p in (targets or ()))
+    unknown = sorted(set(targets or ()) - set(PROJECTIONS))
+    if unknown or not picked:
+        raise UserInputError(f"Pick at least one projection to adapt, from {', '.join(PROJECTIONS)}"
+                             + (f" (not {', '.join(unknown)})." if unknown else "."))
+    return Settings(
+        rank=r,
+        alpha=check_int(2 * r if alpha in (None, "") else alpha, low=1, high=MAX_ALPHA, what="LoRA alpha"),
+        targets=picked,
+        learning_rate=lr,
+        epochs=check_int(epochs, low=1, high=MAX_EPOCHS, what="Epochs"),
+        batch_size=check_int(batch_size, low=1, high=MAX_BATCH, what="Batch size"),
+        max_length=check_int(max_length, low=16, high=MAX_LENGTH, what="Max length (tokens per example)"),
+        assistant_only=bool(assistant_only),
+        seed=check_int(0 if seed in (None, "") else seed, low=0, high=MAX_SEED, what="Seed"),
+    )
+
+
+# --- the data, tokenised on the server ---------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    splits: rows.Splits
+    train: list[loss_mask.Rendered]
+    validation: list[loss_mask.Rendered]
+    prompts: list[dict[str, Any]]  # {"question", "ids"} per held-out prompt
+    notes: list[str] = field(default_factory=list)
+
+
+def _rendered(tokenizer, row: rows.Row, s: Settings) -> loss_mask.Rendered:
+    r = loss_mask.render(tokenizer, row, assistant_only=s.assistant_only, max_length=s.max_length)
+    if r.n_loss == 0:
+        raise UserInputError(f"Row {row.number}: cut to {s.max_length} tokens, no token that carries loss is left "
+                             "(the answer starts after the cut). Raise the max length or shorten the row's prompt.")
+    return r
+
+
+def prepare(tokenizer, jsonl: object, s: Settings) -> Prepared:
+    """Parse, check, split and render a dataset for one run."""
+    splits = rows.split_rows(rows.parse_jsonl(jsonl))
+    if splits.kind != rows.CHAT:
+        raise UserInputError("This is raw text (rows with \"text\"): the lab's chat fine-tuning needs chat rows "
+                             "({\"messages\": ...} or {\"prompt\", \"completion\"}).")
+    train = [_rendered(tokenizer, r, s) for r in splits.train]
+    validation = [_rendered(tokenizer, r, s) for r in splits.validation]
+    notes = list(splits.notes)
+    cut = sum(1 for r in train + validation if r.cut)
+    if cut:
+        notes.append(f"{cut} row(s) were longer than {s.max_length} tokens and were cut to that length.")
+    steps = math.ceil(len(train) / s.batch_size) * s.epochs
+    if steps > MAX_STEPS:
+        raise UserInputError(
+            f"{len(train)} training rows × {s.epochs} epoch(s) in batches of {s.batch_size} is {steps} steps; the lab "
+            f"runs up to {MAX_STEPS} on this machine. Use fewer rows or epochs, or a larger batch.")
+    held_out = splits.test[:MAX_PROMPTS]
+    if len(splits.test) > MAX_PROMPTS:
+        notes.append(f"The first {MAX_PROMPTS} of the {len(splits.test)} test prompts are answered before and after.")
+    prompts = [{"question": r.question(), "ids": chat_ids(tokenizer, r.prompt())} for r in held_out]
+    return Prepared(splits, train, validation, prompts, notes)
+
+
+# --- the job -----------------------------------------------------------------------------------------
+
+# The base model's greedy answers do not change between runs: keep them, so a second run skips them.
+BEFORE: BoundedLRU[list[str]] = BoundedLRU(64)
+
+
+def _before_key(config: dict[str, Any]) -> tuple:
+    return (config["source"], config["max_new_tokens"], tuple(tuple(p["ids"]) for p in config["prompts"]))
+
+
+def worker_threads() -> int:
+    """All cores but one: the server keeps a core for the other tabs while a run trains (two
+    torch pools fighting over two cores slow both down many times over)."""
+    return max(1, min((os.cpu_count() or 1) - 1, 8))
+
+
+def job_config(source: BaseSource, prepared: Prepared, s: Settings, out_dir: Path,
+               max_new_tokens: int = MAX_NEW_TOKENS, evaluations: int = EVALUATIONS) -> dict[str, Any]:
+    config = {
+        "source": source,
+        "settings": asdict(s),
+        "train": [{"input_ids": r.ids, "labels": r.labels} for r in prepared.train],
+        "validation": [{"input_ids": r.ids, "labels": r.labels} for r in prepared.validation],
+        "prompts": prepared.prompts,
+        "max_new_tokens": max_new_tokens,
+        "evaluations": evaluations,
+        "threads": worker_threads(),
+        "out_dir": str(out_dir),
+    }
+    config["before"] = BEFORE.get(_before_key(config))
+    return config
+
+
+def start(hub: ModelHub, runner: JobRunner, owner: str, jsonl: object, s: Settings, out_dir: Path,
+          **limits: int) -> tuple[Job, Prepared]:
+    """Check and tokenise on the server, then put the run in line. `limits` (max_new_tokens,
+    evaluations) let tests and benchmarks run smaller jobs."""
+    prepared = prepare(hub.tokenizer(MODEL), jsonl, s)
+    source = base_source(hub, MODEL)
+    return runner.submit(owner, JOB, job_config(source, prepared, s, out_dir, **limits)), prepared
+
+
+@dataclass
+class Progress:
+    """What the tab shows while a run goes on, rebuilt from the worker's events."""
+
+    place: int = 0  # in the training line; 0 once running
+    status: str = "waiting for the worker"
+    train: list[dict[str, float]] = field(default_factory=list)  # {"step", "loss"}
+    eval: list[dict[str, float]] = field(default_factory=list)
+    total_steps: int = 0
+    elapsed: float = 0.0  # seconds of training so far
+    before: list[str] | None = None
+    trainable: int = 0
+    total: int = 0
+    result: dict[str, Any] | None = None  # the worker's result, once the run is done
+
+    def apply(self, event: dict[str, Any]) -> None:
+        kind = event["kind"]
+        if kind == "status":
+            self.status = event["text"]
+        elif kind in ("train", "eval"):
+            (self.train if kind == "train" else self.eval).append({"step": event["step"], "loss": event["loss"]})
+            self.total_steps, self.elapsed = event["total"], event["elapsed"]
+        elif kind == "before":
+            self.before = event["texts"]
+        elif kind == "params":
+            self.trainable, self.total = event["trainable"], event["total"]
+
+    @property
+    def step(self) -> int:
+        return int(self.train[-1]["step"]) if self.train else 0
+
+    def seconds_left(self) -> float | None:
+        """The training time still to go at the pace so far (answering the prompts comes on top)."""
+        if not self.step or not self.total_steps:
+            return None
+        return self.elapsed / self.step * (self.total_steps - self.step)
+
+
+def follow(job: Job, runner: JobRunner, poll_s: float = 0.5) -> Iterator[Progress]:
+    """Progress snapshots until the run ends; the last has `result`. A failed or cancelled run
+    raises UserInputError with what happened."""
+    progress, seen = Progress(), 0
+    while True:
+        events = job.wait(seen, poll_s)
+        seen += len(events)
+        for event in events:
+            progress.apply(event)
+        progress.place = runner.place(job)
+        if job.status in ENDED:
+            break
+        yield progress
+    if job.status == CANCELLED:
+        raise UserInputError(f"Cancelled{f' at step {progress.step}' if progress.step else ''}: the worker process "
+                             "stopped and its memory was freed.")
+    if job.status != DONE:
+        raise UserInputError(job.error or "The training run failed.")
+    BEFORE.put(_before_key(job.config), [b["text"] for b in job.result["before"]])
+    progress.result = job.result
+    yield progress
+
+
+@dataclass
+class FinetuneResult:
+    """One finished run: the worker's result, where its adapters are, and what the data said."""
+
+    data: dict[str, Any]
+    run_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        keys = ("trainable_params", "total_params", "train", "eval", "best_step", "before", "after", "seconds")
+        return {k: self.data[k] for k in keys}
+
+
+def run_to_end(hub: ModelHub, runner: JobRunner, owner: str, dataset_jsonl: object, rank: object,
+               learning_rate: object, epochs: object, seed: object, assistant_only: object) -> FinetuneResult:
+    """The `finetune` endpoint: one whole run, waiting in line like any other; its adapter is not kept."""
+    s = check_settings(rank, learning_rate, epochs, seed, assistant_only)
+    out_dir = Path(tempfile.mkdtemp(prefix="playground-finetune-api-"))
+    try:
+        job, prepared = start(hub, runner, owner, dataset_jsonl, s, out_dir)
+        last = None
+        for last in follow(job, runner):
+            pass
+        return FinetuneResult(last.result, None, prepared.notes)
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)

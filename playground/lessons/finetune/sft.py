@@ -1,0 +1,193 @@
+"""The fine-tuning job, run inside a training worker process (`playground.training.jobs`).
+
+It loads its own copy of the base model, answers the held-out prompts greedily (the "before"),
+wraps the model in a fresh LoRA adapter (peft), trains it with trl's `SFTTrainer` on rows that
+arrive already tokenised with their labels (see `playground.training.loss_mask`), and streams the
+trainer's own logged losses: every step's training loss, and the validation loss at every
+evaluation from step 0 (the base model, `eval_on_start`). The adapter with the lowest validation
+loss is kept beside the last one. At the end it saves the adapter(s) in peft's format, merges the
+last one into its copy of the weights and answers the same prompts again (the "after"). Generation
+goes through the shared decode loop, `playground.lm.decode`.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playground.training.base import load_base
+from playground.training.jobs import JobFailed, Send
+
+
+@dataclass
+class Greedy:
+    id: int
+
+
+@dataclass
+class ModelView:
+    """What the shared decode loop needs of a loaded model: its module and its tokenizer."""
+
+    model: Any
+    tokenizer: Any
+
+
+def answer(model: Any, tokenizer: Any, prompts: list[dict], max_new_tokens: int) -> list[str]:
+    """Greedy answers (the most probable token at every step) to each prompt's ids."""
+    from playground.lm.decode import decode, stop_ids
+    from playground.lm.engines import ExactEngine
+
+    view = ModelView(model, tokenizer)
+    engine, stops = ExactEngine(view), stop_ids(view)
+    out = []
+    for prompt in prompts:
+        ids = [step.id for (step,) in decode(engine, prompt["ids"], lambda r, p, logits, seen: Greedy(int(logits.argmax())),
+                                             rows=1, max_new_tokens=max_new_tokens, stops=stops)]
+        out.append(tokenizer.decode(ids, skip_special_tokens=True).strip())
+    return out
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _stream_callback(send: Send, lr: float, eval_every: int):
+    from peft import get_peft_model_state_dict
+    from transformers import TrainerCallback
+
+    class Stream(TrainerCallback):
+        """Forwards the trainer's own logs to the progress channel; stops on a non-finite loss;
+        keeps the adapter weights of the best evaluation so far."""
+
+        def __init__(self):
+            self.began = time.perf_counter()
+            self.best_loss, self.best_step, self.best_state = math.inf, 0, None
+            self.diverged: tuple[int, str] | None = None
+
+        def on_train_begin(self, args, state, control, **kw):
+            self.began = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == state.max_steps and state.global_step % eval_every:
+                control.should_evaluate = True  # the last step always gets a validation point
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            logs = logs or {}
+            for key, kind in (("loss", "train"), ("eval_loss", "eval")):
+                if key not in logs:
+                    continue
+                value = float(logs[key])
+                if not math.isfinite(value):
+                    self.diverged = (state.global_step, kind)
+                    control.should_training_stop = True
+                    continue
+                send(kind, step=state.global_step, loss=value, total=state.max_steps,
+                     elapsed=time.perf_counter() - self.began)
+
+        def on_evaluate(self, args, state, control, metrics=None, model=None, **kw):
+            loss = float((metrics or {}).get("eval_loss", math.nan))
+            if math.isfinite(loss) and loss < self.best_loss:
+                self.best_loss, self.best_step = loss, state.global_step
+                self.best_state = None if state.global_step == 0 else {
+                    k: v.detach().clone() for k, v in get_peft_model_state_dict(model).items()}
+
+    return Stream()
+
+
+def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
+    """The job: config as `lab.job_config` builds it; returns the run's JSON-ready result."""
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
+    from transformers import set_seed
+    from trl import SFTConfig, SFTTrainer
+
+    started = time.perf_counter()
+    torch.set_num_threads(config["threads"])
+    s = config["settings"]
+    send("status", text="loading a private copy of the base model")
+    model, tokenizer, load_s = load_base(config["source"])
+    model.eval()
+    total_params = sum(p.numel() for p in model.parameters())  # tied embeddings counted once
+    prompts = config["prompts"]
+    before = config.get("before")
+    if before is None:
+        send("status", text=f"the base model answers the {len(prompts)} held-out prompt(s)")
+        before = answer(model, tokenizer, prompts, config["max_new_tokens"])
+    send("before", texts=before)
+
+    set_seed(s["seed"])  # the adapter's random initial A matrices, then the trainer's shuffling
+    lora = LoraConfig(r=s["rank"], lora_alpha=s["alpha"], target_modules=list(s["targets"]), lora_dropout=0.0,
+                      bias="none", task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
+    trainable = model.get_nb_trainable_parameters()[0]
+    send("params", trainable=trainable, total=total_params)
+
+    steps_per_epoch = math.ceil(len(config["train"]) / s["batch_size"])
+    total_steps = steps_per_epoch * s["epochs"]
+    eval_every = max(1, math.ceil(total_steps / config["evaluations"]))
+    stream = _stream_callback(send, s["learning_rate"], eval_every)
+    with tempfile.TemporaryDirectory(prefix="playground-sft-") as scratch:
+        args = SFTConfig(
+            output_dir=scratch, save_strategy="no", report_to="none", disable_tqdm=True,
+            per_device_train_batch_size=s["batch_size"], per_device_eval_batch_size=max(8, s["batch_size"]),
+            num_train_epochs=s["epochs"], learning_rate=s["learning_rate"], lr_scheduler_type="constant",
+            warmup_steps=0, weight_decay=0.0, seed=s["seed"], data_seed=s["seed"],
+            logging_steps=1, logging_nan_inf_filter=False,  # a NaN loss must reach us, not be averaged away
+            eval_strategy="steps", eval_steps=eval_every, eval_on_start=True,
+            bf16=False, fp16=False, gradient_checkpointing=False, dataloader_num_workers=0,
+            max_length=None, packing=False,  # rows arrive tokenised, cut and labelled already
+        )
+        trainer = SFTTrainer(
+            model=model, args=args, processing_class=tokenizer, callbacks=[stream],
+            train_dataset=Dataset.from_list(config["train"]), eval_dataset=Dataset.from_list(config["validation"]),
+        )
+        send("status", text=f"training: {total_steps} steps of {s['batch_size']} rows")
+        train_began = time.perf_counter()
+        trainer.train()
+        train_s = time.perf_counter() - train_began
+    if stream.diverged is not None:
+        step, kind = stream.diverged
+        raise JobFailed(
+            f"Training diverged at step {step}: the {'training' if kind == 'train' else 'validation'} loss became "
+            f"NaN (not a number), so the run stopped. A learning rate of {s['learning_rate']:g} is too high for "
+            "this run: try one ten times smaller.")
+
+    history = trainer.state.log_history
+    train_curve = [{"step": h["step"], "loss": float(h["loss"])} for h in history if "loss" in h]
+    eval_curve = [{"step": h["step"], "loss": float(h["eval_loss"])} for h in history if "eval_loss" in h]
+    model.eval()
+    out_dir = Path(config["out_dir"])
+    model.save_pretrained(out_dir / "adapter")  # peft's format: adapter_config.json + adapter_model.safetensors
+    last_step = train_curve[-1]["step"] if train_curve else 0
+    if stream.best_state is not None and stream.best_step != last_step:
+        last_state = {k: v.detach().clone() for k, v in get_peft_model_state_dict(model).items()}
+        set_peft_model_state_dict(model, stream.best_state)
+        model.save_pretrained(out_dir / "best")
+        set_peft_model_state_dict(model, last_state)
+
+    send("status", text="the tuned model answers the same prompts")
+    model.merge_adapter()  # the same maths as the adapter beside the weights, one matrix per layer: faster decoding
+    after = answer(model, tokenizer, prompts, config["max_new_tokens"])
+    model.unmerge_adapter()
+    return {
+        "trainable_params": int(trainable),
+        "total_params": int(total_params),
+        "train": train_curve,
+        "eval": eval_curve,
+        "best_step": int(stream.best_step),
+        "before": [{"prompt": p["question"], "text": t} for p, t in zip(prompts, before)],
+        "after": [{"prompt": p["question"], "text": t} for p, t in zip(prompts, after)],
+        "seconds": time.perf_counter() - started,
+        "adapter_bytes": (out_dir / "adapter" / "adapter_model.safetensors").stat().st_size,
+        "load_seconds": load_s,
+        "train_seconds": train_s,
+        "steps": total_steps,
+        "peak_mb": peak_memory_mb(),
+    }

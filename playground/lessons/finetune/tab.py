@@ -1,0 +1,280 @@
+"""Fine-tuning lab: teach SmolLM2-135M a behaviour with LoRA, on the CPU, and watch it learn.
+
+The learner picks a small instruction set (or brings one), sees which tokens the loss is paid
+on, trains a LoRA adapter in a worker process while the training and validation losses stream
+into a plot, then reads the held-out prompts answered by the base model and by the tuned one,
+and downloads the adapter. The maths is in `playground.training` and this package's `lab` and
+`sft`; this module holds the text, the layout and the wiring.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import gradio as gr
+from gradio.context import Context
+
+from playground.checks import check_int
+from playground.lessons.finetune import lab, views
+from playground.models import ModelHub
+from playground.training import loss_mask, rows
+from playground.training.adapters import AdapterStore
+from playground.training.jobs import ENDED, default_runner
+from playground.ui.errors import friendly
+from playground.ui.lesson import lesson_intro
+from playground.ui.queues import LIGHT_WORK
+
+TITLE = "Fine-tuning"
+OWN = "own"
+# Training handlers mostly wait on the worker: many may wait at once, each showing its place.
+TRAINING_WAIT = {"concurrency_id": "training", "concurrency_limit": 16}
+LR_CHOICES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2]
+
+_store: AdapterStore | None = None
+_store_lock = threading.Lock()
+
+
+def adapter_store() -> AdapterStore:
+    """The sessions' adapters, in a temporary folder made on first use."""
+    global _store
+    with _store_lock:
+        if _store is None:
+            _store = AdapterStore()
+        return _store
+
+
+def _tutor_subset(n_train: int) -> str:
+    """The tutor set with only its first `n_train` training rows: small enough to overfit."""
+    parsed = rows.parse_jsonl(rows.builtin_jsonl("tutor"))
+    lines = rows.builtin_jsonl("tutor").splitlines()
+    train = [lines[r.number - 1] for r in parsed if r.split == "train"][:n_train]
+    rest = [lines[r.number - 1] for r in parsed if r.split != "train"]
+    return "\n".join(train + rest) + "\n"
+
+
+def limits_md() -> str:
+    return (f"**Limits:** up to {rows.MAX_ROWS:,} rows, {lab.MAX_LENGTH} tokens per example, {lab.MAX_EPOCHS} epochs, "
+            f"{lab.MAX_STEPS} optimizer steps, LoRA rank 1–{lab.MAX_RANK}, learning rate up to {lab.MAX_LR:g}. "
+            f"The first {lab.MAX_PROMPTS} held-out prompts are answered (greedily, up to {lab.MAX_NEW_TOKENS} tokens) "
+            "before and after. One run trains at a time; others wait in line and see their place.")
+
+
+# --- handlers ------------------------------------------------------------------------------------------
+
+
+@friendly
+def pick_dataset(key: str):
+    return gr.skip() if key == OWN else rows.builtin_jsonl(key)
+
+
+@friendly
+def read_upload(path: str | None):
+    if not path:
+        return gr.skip(), gr.skip()
+    return rows.read_upload(path), OWN
+
+
+def inspect_data(hub: ModelHub, jsonl: str, row_no, assistant_only: bool, max_length):
+    """The data summary and one training row as the loss sees it (tokenizer only: no model runs)."""
+    splits = rows.split_rows(rows.parse_jsonl(jsonl))
+    summary = [f"**Data:** {splits.counts()}."] + splits.notes
+    if splits.kind != rows.CHAT:
+        summary.append("These are raw-text rows: the chat fine-tuning here needs chat rows.")
+    pick = check_int(row_no, low=1, high=10**6, what="Example row")
+    row = splits.train[min(pick, len(splits.train)) - 1]
+    length = check_int(max_length, low=16, high=lab.MAX_LENGTH, what="Max length")
+    tok = hub.tokenizer(lab.MODEL)
+    rendered = loss_mask.render(tok, row, assistant_only=bool(assistant_only), max_length=length)
+    where = f"Training row {min(pick, len(splits.train))} of {len(splits.train)} (line {row.number})"
+    mode = "the assistant's answers only" if assistant_only else "every token"
+    return ("\n\n".join(summary), f"<b>{where}</b>, loss on {mode}:" + views.loss_sees_html(tok, rendered),
+            gr.Slider(maximum=max(len(splits.train), 2)))
+
+
+def _outputs(p: lab.Progress, questions: list[str], plot_due: bool):
+    ba = gr.skip() if p.before is None else views.answers_html(
+        [{"prompt": q, "text": t} for q, t in zip(questions, p.before)], None)
+    return (views.progress_md(p.place, p.status, p.step, p.total_steps, p.elapsed, p.seconds_left()),
+            views.loss_figure(p.train, p.eval, p.total_steps) if plot_due else gr.skip(),
+            views.params_md(p.trainable, p.total), ba)
+
+
+def train_run(hub: ModelHub, jsonl, rank, alpha, targets, learning_rate, epochs, batch_size, max_length,
+              assistant_only, seed, request: gr.Request):
+    """Queue a run for this session, stream its progress, and keep its adapters when it succeeds."""
+    s = lab.check_settings(rank, learning_rate, epochs, seed, assistant_only, alpha, targets, batch_size, max_length)
+    session = getattr(request, "session_hash", None) or "anonymous"
+    store, runner = adapter_store(), default_runner()
+    run_dir = store.reserve(session)
+    kept = False
+    try:
+        job, prepared = lab.start(hub, runner, session, jsonl, s, run_dir)
+        questions = [p["question"] for p in prepared.prompts]
+        drawn = -1
+        for p in lab.follow(job, runner):
+            points = len(p.train) + len(p.eval)
+            yield (*_outputs(p, questions, points != drawn), gr.skip(), gr.skip(), session)
+            drawn = points
+        store.keep(session, run_dir)
+        kept = True
+        last, best = store.adapter(run_dir, "adapter"), store.adapter(run_dir, "best")
+        d = p.result
+        done = (f"**Done** in {d['seconds']:.0f} s: {d['steps']} steps ({d['train_seconds']:.0f} s of training), "
+                f"peak memory of the worker {d['peak_mb']:.0f} MB. The best validation loss was at step "
+                f"{d['best_step']}" + (" (the base model itself: training never beat it)." if d["best_step"] == 0 else ".")
+                + "".join(f"\n\n{n}" for n in prepared.notes))
+        yield (done, views.loss_figure(d["train"], d["eval"], d["steps"]),
+               views.params_md(d["trainable_params"], d["total_params"], d["adapter_bytes"]),
+               views.answers_html(d["before"], d["after"]),
+               gr.DownloadButton(value=str(last.zip_path), visible=True),
+               gr.DownloadButton(value=str(best.zip_path), visible=True) if best else gr.DownloadButton(visible=False),
+               session)
+    finally:
+        if not kept:
+            active = default_runner().active(session)
+            if active is not None and active.status not in ENDED:
+                default_runner().cancel(session)  # the page went away mid-run: stop the worker too
+            store.discard(run_dir)
+
+
+@friendly
+def cancel_run(request: gr.Request) -> str:
+    job = default_runner().cancel(getattr(request, "session_hash", None) or "anonymous")
+    return "Nothing to cancel." if job is None else "Cancelling: the worker process is being stopped."
+
+
+def forget_session(request: gr.Request) -> None:
+    """The browser tab closed: its adapters go."""
+    session = getattr(request, "session_hash", None)
+    if session:
+        adapter_store().remove_session(session)
+
+
+def _forget_state(session: str | None) -> None:
+    if session:
+        adapter_store().remove_session(session)
+
+
+class Handlers:
+    """The handlers that need the hub, bound to it. (A class, not functools.partial: Gradio reads
+    each method's type hints to hand it the `gr.Request` that names the session.)"""
+
+    def __init__(self, hub: ModelHub):
+        self.hub = hub
+
+    @friendly
+    def inspect(self, jsonl: str, row_no, assistant_only: bool, max_length):
+        return inspect_data(self.hub, jsonl, row_no, assistant_only, max_length)
+
+    @friendly
+    def train(self, jsonl, rank, alpha, targets, learning_rate, epochs, batch_size, max_length, assistant_only,
+              seed, request: gr.Request):
+        yield from train_run(self.hub, jsonl, rank, alpha, targets, learning_rate, epochs, batch_size, max_length,
+                             assistant_only, seed, request)
+
+    @friendly
+    def finetune(self, dataset_jsonl: str, rank: int, learning_rate: float, epochs: int, seed: int,
+                 assistant_only: bool, request: gr.Request) -> dict:
+        """The `finetune` API: one whole LoRA run on the given JSONL; the losses and the answers before and after."""
+        owner = "api:" + (getattr(request, "session_hash", None) or "anonymous")
+        return lab.run_to_end(self.hub, default_runner(), owner, dataset_jsonl, rank, learning_rate, epochs, seed,
+                              assistant_only).as_json()
+
+
+# --- the tab -------------------------------------------------------------------------------------------
+
+
+def build_tab(hub: ModelHub) -> None:
+    lesson_intro(
+        "Using a model never changes it; training does. Here you change SmolLM2-135M for real: a small LoRA "
+        "adapter (about 2% of the weights, beside the frozen base) is trained on a few dozen examples of a "
+        "behaviour, on this machine's CPU, while you watch the loss. Then the same held-out prompts are answered "
+        "before and after.",
+        [
+            "The validation loss (orange) is measured on rows the model never trains on: it is the honest curve. "
+            "Training loss (blue) always keeps falling; when validation stops falling and turns up, the model is "
+            "memorising, not learning: the star marks the best checkpoint.",
+            "With the loss on the assistant's answers only, the model learns what to write, not to predict the "
+            "user's questions: switch it off under *What the loss sees* and count the green tokens.",
+            "The tuned answers take the dataset's shape (one correction and one example, JSON, three bullets) on "
+            "prompts it never saw; the content can still be wrong: a format is easier to learn than knowledge.",
+        ],
+        [
+            "Click *Teach the tutor* and press **Train**: watch validation loss fall, then compare the answers.",
+            "Click *Overfit: 10 epochs on 6 rows* and train: where does validation turn up, and is the best step "
+            "the last one?",
+            "Train the same set with *assistant-only loss* off: is the validation loss comparable? Are the answers?",
+            "Set rank 1, then rank 32: how do the trainable parameters and the adapter size change, and the answers?",
+        ],
+    )
+    defaults = lab.Settings()
+    session_state = gr.State(None, delete_callback=_forget_state)
+    with gr.Row():
+        with gr.Column(scale=3):
+            picker = gr.Dropdown(
+                [(b.title, b.key) for b in rows.BUILTINS.values()]
+                + [("Your own (paste or upload)", OWN)],
+                value="tutor", label="Dataset")
+            jsonl = gr.Textbox(rows.builtin_jsonl("tutor"), lines=6, max_lines=12, label="Dataset (JSONL)",
+                               info='One example per line: {"messages": [...]} or {"prompt": ..., "completion": ...}, '
+                                    'with an optional "split": "train", "validation" or "test".')
+            upload = gr.File(label="…or upload a .jsonl file", file_types=[".jsonl"], type="filepath", height=90)
+            data_md = gr.Markdown()
+        with gr.Column(scale=2):
+            with gr.Row():
+                rank = gr.Slider(1, lab.MAX_RANK, value=defaults.rank, step=1, label="LoRA rank")
+                alpha = gr.Slider(1, lab.MAX_ALPHA, value=defaults.alpha, step=1, label="LoRA alpha (scale)")
+            targets = gr.CheckboxGroup(list(lab.PROJECTIONS), value=list(defaults.targets),
+                                       label="Projections to adapt (the embeddings are tied, so they stay frozen)")
+            with gr.Row():
+                lr = gr.Dropdown(LR_CHOICES, value=defaults.learning_rate, label="Learning rate", allow_custom_value=True)
+                epochs = gr.Slider(1, lab.MAX_EPOCHS, value=defaults.epochs, step=1, label="Epochs")
+            with gr.Row():
+                batch = gr.Slider(1, lab.MAX_BATCH, value=defaults.batch_size, step=1, label="Batch size")
+                max_len = gr.Slider(16, lab.MAX_LENGTH, value=defaults.max_length, step=16, label="Max length (tokens)")
+            with gr.Row():
+                assistant_only = gr.Checkbox(value=defaults.assistant_only, label="Loss on the assistant's answers only")
+                seed = gr.Number(defaults.seed, precision=0, minimum=0, maximum=lab.MAX_SEED, label="Seed")
+            with gr.Row():
+                train_btn = gr.Button("Train", variant="primary")
+                cancel_btn = gr.Button("Cancel", variant="stop")
+    gr.Markdown(limits_md())
+    examples = gr.Examples(
+        examples=[
+            ["tutor", rows.builtin_jsonl("tutor"), 8, 1e-3, 2, True],
+            ["own", _tutor_subset(6), 16, 2e-3, 10, True],
+            ["tutor", rows.builtin_jsonl("tutor"), 8, 1e-3, 2, False],
+            ["json", rows.builtin_jsonl("json"), 8, 1e-3, 2, True],
+            ["bullets", rows.builtin_jsonl("bullets"), 8, 1e-3, 2, True],
+            ["tutor", rows.builtin_jsonl("tutor"), 8, 1e-2, 2, True],
+        ],
+        example_labels=["Teach the tutor", "Overfit: 10 epochs on 6 rows", "Loss on every token",
+                        "Answer in JSON", "Three bullet points", "Learning rate 10× too high"],
+        inputs=[picker, jsonl, rank, lr, epochs, assistant_only],
+    )
+    with gr.Accordion("What the loss sees", open=True):
+        row_no = gr.Slider(1, 2, value=1, step=1, label="Example row (training set)")
+        sees = gr.HTML()
+    progress_md = gr.Markdown()
+    plot = gr.Plot(label="Loss")
+    params = gr.Markdown()
+    answers = gr.HTML(label="Before and after")
+    with gr.Row():
+        dl_last = gr.DownloadButton("Download the adapter (last step, peft safetensors)", visible=False)
+        dl_best = gr.DownloadButton("Download the best checkpoint's adapter", visible=False)
+
+    # wiring
+    picker.change(pick_dataset, picker, jsonl, api_name="finetune_pick", **LIGHT_WORK)
+    upload.upload(read_upload, upload, [jsonl, picker], api_name="finetune_upload", **LIGHT_WORK)
+    handlers = Handlers(hub)
+    root = Context.root_block  # the app's gr.Blocks, which this tab is being built inside
+    gr.on([jsonl.change, row_no.release, assistant_only.change, max_len.release, root.load],
+          handlers.inspect, [jsonl, row_no, assistant_only, max_len], [data_md, sees, row_no],
+          api_name="finetune_inspect", trigger_mode="always_last", **LIGHT_WORK)
+    train_btn.click(handlers.train,
+                    [jsonl, rank, alpha, targets, lr, epochs, batch, max_len, assistant_only, seed],
+                    [progress_md, plot, params, answers, dl_last, dl_best, session_state],
+                    api_name="finetune_train", **TRAINING_WAIT)
+    cancel_btn.click(cancel_run, None, progress_md, api_name="finetune_cancel", **LIGHT_WORK)
+    root.unload(forget_session)
+    gr.api(handlers.finetune, api_name="finetune", **TRAINING_WAIT)

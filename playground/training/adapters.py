@@ -1,0 +1,102 @@
+"""Each session's LoRA adapters on disk: capped, and removed when the session ends.
+
+An adapter is a folder in peft's own format (`adapter_config.json` + `adapter_model.safetensors`),
+loadable with `PeftModel.from_pretrained(base, folder)`, plus a zip of it to download. A run writes
+into a folder the store reserved for its session; `keep` registers it once the run has succeeded
+(`discard` drops it otherwise). A session keeps its newest `per_session` runs; the store keeps at
+most `max_sessions` sessions and `max_bytes` in all, dropping the least recently used session first;
+`remove_session` deletes everything of one session (the tab calls it when the browser tab closes).
+Folders are named by a hash of the session id, so no path tells one learner's session to another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import shutil
+import tempfile
+import threading
+import zipfile
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+
+
+@dataclass(frozen=True)
+class StoredAdapter:
+    folder: Path  # peft's format: PeftModel.from_pretrained(base, folder)
+    zip_path: Path  # the same files, zipped, for the download button
+    nbytes: int  # the safetensors file
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def zip_adapter(folder: Path, zip_path: Path) -> Path:
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in ADAPTER_FILES:
+            zf.write(folder / name, arcname=f"{folder.name}/{name}")
+    return zip_path
+
+
+class AdapterStore:
+    def __init__(self, root: Path | None = None, per_session: int = 2, max_sessions: int = 32,
+                 max_bytes: int = 2_000_000_000):
+        self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="playground-adapters-"))
+        self.per_session, self.max_sessions, self.max_bytes = per_session, max_sessions, max_bytes
+        self._runs: OrderedDict[str, list[Path]] = OrderedDict()  # session -> run folders, oldest first
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+
+    def _session_dir(self, session: str) -> Path:
+        return self.root / hashlib.sha256(session.encode("utf-8")).hexdigest()[:20]
+
+    def reserve(self, session: str) -> Path:
+        """A fresh, empty folder for one run of this session."""
+        folder = self._session_dir(session) / f"run-{next(self._ids)}"
+        folder.mkdir(parents=True)
+        return folder
+
+    def keep(self, session: str, run: Path) -> None:
+        """Register a finished run's folder, then enforce the caps."""
+        with self._lock:
+            runs = self._runs.setdefault(session, [])
+            runs.append(run)
+            self._runs.move_to_end(session)
+            while len(runs) > self.per_session:
+                shutil.rmtree(runs.pop(0), ignore_errors=True)
+            while len(self._runs) > 1 and (len(self._runs) > self.max_sessions or self._bytes() > self.max_bytes):
+                oldest, _ = self._runs.popitem(last=False)
+                shutil.rmtree(self._session_dir(oldest), ignore_errors=True)
+
+    def discard(self, run: Path) -> None:
+        shutil.rmtree(run, ignore_errors=True)
+
+    def adapter(self, run: Path, name: str = "adapter") -> StoredAdapter | None:
+        """The adapter `name` written in a run folder, zipped on first ask; None if the run has none."""
+        folder = run / name
+        if not all((folder / f).is_file() for f in ADAPTER_FILES):
+            return None
+        zip_path = run / f"{name}.zip"
+        if not zip_path.is_file():
+            zip_adapter(folder, zip_path)
+        return StoredAdapter(folder, zip_path, (folder / "adapter_model.safetensors").stat().st_size)
+
+    def runs(self, session: str) -> list[Path]:
+        with self._lock:
+            return list(self._runs.get(session, []))
+
+    def sessions(self) -> list[str]:
+        with self._lock:
+            return list(self._runs)
+
+    def remove_session(self, session: str) -> None:
+        with self._lock:
+            self._runs.pop(session, None)
+        shutil.rmtree(self._session_dir(session), ignore_errors=True)
+
+    def _bytes(self) -> int:
+        return sum(_folder_bytes(run) for runs in self._runs.values() for run in runs if run.exists())
