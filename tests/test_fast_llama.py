@@ -111,11 +111,11 @@ def test_4bit_engine_agrees_with_float32(lm):
 
 def test_4bit_decode_is_reproducible_and_rows_are_independent(lm):
     ids = prompts.encode(lm.tokenizer, PROMPT, False)
-    s = W.Settings(1.0, 0, 0.95, 0.0)
+    s = W.DecodingSettings(1.0, 0, 0.95, 0.0)
     a = [row[0] for row in D.decode(lm, ids, [s], 7, 12, weights=engines.FAST)]
     b = [row[0] for row in D.decode(lm, ids, [s], 7, 12, weights=engines.FAST)]
     assert [x.id for x in a] == [x.id for x in b] and [x.prob for x in a] == [x.prob for x in b]
-    three = [W.Settings(0.0), W.Settings(0.7), W.Settings(1.5)]
+    three = [W.DecodingSettings(0.0), W.DecodingSettings(0.7), W.DecodingSettings(1.5)]
     batch = list(D.decode(lm, ids, three, 3, 6, weights=engines.FAST))
     for r, setting in enumerate(three):
         alone = [row[0].id for row in D.decode(lm, ids, [setting], 3, 6, weights=engines.FAST)]
@@ -124,7 +124,7 @@ def test_4bit_decode_is_reproducible_and_rows_are_independent(lm):
 
 def test_4bit_step_probabilities_are_the_warped_engine_logits(lm):
     ids = prompts.encode(lm.tokenizer, PROMPT, False)
-    s = W.Settings(0.8, 40, 0.9, 0.05)
+    s = W.DecodingSettings(0.8, 40, 0.9, 0.05)
     logits = D.next_logits(lm, ids, engines.FAST)
     step = next(D.decode(lm, ids, [s], 1, 1, weights=engines.FAST))[0]
     probs = torch.softmax(W.warp(logits[None], s), dim=-1)[0]

@@ -25,12 +25,12 @@ def measure(hub: ModelHub) -> list[Measurement]:
     from playground.lessons.sampling import distribution as D
     from playground.lessons.sampling import warpers as W
     from playground.lm import engines, prompts
-    from playground.viz.generated_chips import chips_html
+    from playground.lessons.sampling.views import chips_html
 
     lm = hub.get(KEY)
     model, tok = lm.model, lm.tokenizer
     ids = prompts.encode(tok, PROMPT, False)
-    settings = W.Settings(temperature=1.0, top_p=0.95)
+    settings = W.DecodingSettings(temperature=1.0, top_p=0.95)
     counts: list[int] = []
 
     def stream(weights: str) -> float:
@@ -89,7 +89,7 @@ def measure(hub: ModelHub) -> list[Measurement]:
     warm_s = timed(lambda: S.next_token_result(hub, long_text, 0.8, 40, 0.9, 0.05, False), repeat=5, warmup=1)
 
     # three temperatures: one batch of three rows against three single runs
-    three = [W.Settings(0.0), W.Settings(0.7), W.Settings(1.5)]
+    three = [W.DecodingSettings(0.0), W.DecodingSettings(0.7), W.DecodingSettings(1.5)]
     batched_s = timed(lambda: list(D.decode(lm, ids, three, 0, 16)), repeat=2, warmup=1)
     single_s = timed(lambda: [list(D.decode(lm, ids, [s], 0, 16)) for s in three], repeat=2, warmup=0)
 

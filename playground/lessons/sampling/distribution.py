@@ -19,7 +19,7 @@ from playground.checks import UserInputError
 from playground.lessons.sampling import warpers as W
 from playground.lm import decode as lm_decode
 from playground.lm.engines import EXACT, engine, weights_choice
-from playground.lm.text import token_text
+from playground.lm.text import token_bytes, token_text
 from playground.lru import BoundedLRU
 from playground.models.loaders import LoadedModel
 
@@ -31,10 +31,14 @@ N_ALTERNATIVES = 5
 @dataclass
 class Candidate:
     id: int
-    token: str
+    token: str  # decoded alone: a token holding part of a character comes out as '\ufffd'
     logit: float
     prob_raw: float  # the model's own softmax
     prob: float  # after the settings
+    piece: bytes | None = None  # its raw bytes (byte-level BPE), so a view can show a split character
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "token": self.token, "logit": self.logit, "prob_raw": self.prob_raw, "prob": self.prob}
 
 
 @dataclass
@@ -44,6 +48,8 @@ class Step:
     prob: float  # in the distribution it was drawn from (after the settings)
     prob_raw: float  # in the model's own distribution
     alternatives: list[Candidate] = field(default_factory=list)  # top by the model's own probability
+    piece: bytes | None = None  # its raw bytes, as in Candidate
+    rank: int = 1  # its place in the model's own ranking (1 = the most probable token)
     forced: bool = False  # picked by the learner (a branch), not drawn
     # whole-vocabulary summaries, filled for the chart only (the decode loop skips the cost)
     entropy_raw: float = float("nan")
@@ -60,6 +66,31 @@ class Distribution:
     kept: int
     removed_raw: float
     drawn: Step  # what this seed would draw at this step
+
+    def as_json(self) -> dict:
+        """The `next_token` API's answer: the candidates most probable under the raw softmax, in that order."""
+        return {
+            "candidates": [
+                {"id": c.id, "token": c.token, "logit": c.logit, "prob_raw": c.prob_raw, "prob": c.prob}
+                for c in self.candidates
+            ],
+            "entropy_raw": self.entropy_raw,
+            "entropy": self.entropy,
+        }
+    drawn_logit: float
+
+    def as_json(self) -> dict:
+        """The `next_token` API's answer."""
+        return {
+            "candidates": [c.as_json() for c in self.candidates],
+            "entropy_raw": self.entropy_raw,
+            "entropy": self.entropy,
+        }
+
+    def drawn_candidate(self) -> Candidate:
+        """The drawn token as a candidate, for a chart whose top bars may not include it."""
+        d = self.drawn
+        return Candidate(d.id, d.token, self.drawn_logit, d.prob_raw, d.prob, d.piece)
 
 
 def check_length(n_prompt: int, max_new_tokens: int = 0) -> None:
@@ -104,7 +135,7 @@ def next_logits(lm: LoadedModel, ids: list[int], weights: str = EXACT) -> torch.
 # --- one step of reshaping -------------------------------------------------------------------------
 
 
-def reshape(logits: torch.Tensor, seen: list[int] | torch.Tensor, s: W.Settings) -> tuple[torch.Tensor, torch.Tensor]:
+def reshape(logits: torch.Tensor, seen: list[int] | torch.Tensor, s: W.DecodingSettings) -> tuple[torch.Tensor, torch.Tensor]:
     """(raw probabilities, probabilities after the settings) for one (vocab,) logit vector."""
     row = logits[None, :]
     seen_t = seen if isinstance(seen, torch.Tensor) else torch.tensor(seen, dtype=torch.long)
@@ -113,20 +144,25 @@ def reshape(logits: torch.Tensor, seen: list[int] | torch.Tensor, s: W.Settings)
 
 
 def make_step(
-    tokenizer, logits: torch.Tensor, seen, s: W.Settings, seed: int, step: int,
+    tokenizer, logits: torch.Tensor, seen, s: W.DecodingSettings, seed: int, step: int,
     forced: int | None = None, n_top: int = N_ALTERNATIVES, detail: bool = False,
 ) -> Step:
     """Reshape, draw (or take the learner's pick) and record the step with its top alternatives."""
     p_raw, p = reshape(logits, seen, s)
     token_id = forced if forced is not None else W.draw(p, s, W.step_generator(seed, step))
     top = torch.topk(logits, n_top).indices.tolist()
-    alts = [Candidate(i, token_text(tokenizer, i), float(logits[i]), float(p_raw[i]), float(p[i])) for i in top]
+    alts = [
+        Candidate(i, token_text(tokenizer, i), float(logits[i]), float(p_raw[i]), float(p[i]), token_bytes(tokenizer, i))
+        for i in top
+    ]
     step = Step(
         id=token_id,
         token=token_text(tokenizer, token_id),
         prob=float(p[token_id]),
         prob_raw=float(p_raw[token_id]),
         alternatives=alts,
+        piece=token_bytes(tokenizer, token_id),
+        rank=int((p_raw > p_raw[token_id]).sum()) + 1,
         forced=forced is not None,
     )
     if detail:
@@ -136,14 +172,15 @@ def make_step(
 
 
 def distribution(
-    lm: LoadedModel, ids: list[int], s: W.Settings, seed: int = 0, step: int = 0, n_top: int = 50,
+    lm: LoadedModel, ids: list[int], s: W.DecodingSettings, seed: int = 0, step: int = 0, n_top: int = 50,
     weights: str = EXACT,
 ) -> Distribution:
     """The next-token distribution after `ids`: the `n_top` most probable tokens under the raw
     softmax (in that order), both entropies, and the token this seed would draw."""
     logits = next_logits(lm, ids, weights)
     drawn = make_step(lm.tokenizer, logits, ids, s, seed, step, n_top=n_top, detail=True)
-    return Distribution(drawn.alternatives, drawn.entropy_raw, drawn.entropy, drawn.kept, drawn.removed_raw, drawn)
+    return Distribution(drawn.alternatives, drawn.entropy_raw, drawn.entropy, drawn.kept, drawn.removed_raw, drawn,
+                        float(logits[drawn.id]))
 
 
 # --- the decode loop -------------------------------------------------------------------------------
@@ -152,7 +189,7 @@ def distribution(
 def decode(
     lm: LoadedModel,
     prefix: list[int],
-    settings: list[W.Settings],
+    settings: list[W.DecodingSettings],
     seed: int,
     max_new_tokens: int,
     first_step: int = 0,

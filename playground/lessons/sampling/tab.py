@@ -4,180 +4,313 @@ The model gives a probability to every token in its vocabulary; the decoding set
 that distribution before one token is drawn, and the loop repeats. The learner sees the bars
 before and after the settings (removed tokens greyed), the entropy, the token drawn; steps one
 token at a time or streams many, each coloured by how likely the model rated it; branches at
-any step; and compares three temperatures side by side. The maths is in `sampling_warpers`,
-the KV-cached decode loop in `sampling_decode`.
+any step; and compares three temperatures side by side. The maths is in `warpers.py`, the
+distribution and the decode steps in `distribution.py`, the result in `generation.py`, and what
+is drawn from it in `views.py`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import dataclass, field
+from typing import Iterable, Iterator, TypeVar
 
 import gradio as gr
 
-from playground.lessons.sampling import distribution as D
-from playground.lessons.sampling import warpers as W
-from playground.lm import engines, prompts, text
-from playground.models import ModelHub
 from playground.checks import UserInputError, check_int, check_text
-from playground.ui.errors import friendly
+from playground.lessons.sampling import distribution as D
+from playground.lessons.sampling import views as V
+from playground.lessons.sampling import warpers as W
+from playground.lessons.sampling.generation import Chart, Generation
+from playground.lm import engines, prompts
+from playground.lm.text import token_bytes, token_text
+from playground.models import ModelHub
+from playground.models.loaders import LoadedModel
+from playground.ui.errors import friendly, on_gpu
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
-from playground.viz.generated_chips import chips_html
-from playground.viz.next_token_bars import bars_figure, show_token
 
 TITLE = "Sampling"
 MODEL = "smollm2-135m-instruct"
 MAX_NEW_TOKENS = 200
-MAX_PROMPT_CHARS = 100_000  # the token limit (sampling_decode.MAX_PROMPT_TOKENS) bites first
+MAX_PROMPT_CHARS = 100_000  # the token limit (distribution.MAX_PROMPT_TOKENS) bites first
 MAX_SEED = 2**31 - 1
 STREAM_EVERY_S = 0.12  # send the growing text this often, not on every token
 
+# label -> (prompt, chat, temperature, top-k, top-p, min-p, repetition penalty, new tokens, seed)
+EXAMPLES = {
+    "Temperature 0 repeats itself": ("I like cats because", False, 0.0, 0, 1.0, 0.0, 1.0, 60, 0),
+    # seed 1 starts on a likely token and wanders off, in words, within a sentence or two
+    "Temperature 1.2 rambles": ("I like cats because", False, 1.2, 0, 1.0, 0.0, 1.0, 60, 1),
+    "Repetition penalty breaks the loop": ("I like cats because", False, 0.0, 0, 1.0, 0.0, 1.3, 60, 0),
+    "Top-p cuts the tail": ("My favourite fruit is", False, 1.0, 0, 0.3, 0.0, 1.0, 30, 0),
+    "Min-p keeps only close rivals": ("My favourite fruit is", False, 1.0, 0, 1.0, 0.2, 1.0, 30, 0),
+    "Chat at temperature 0.7": ("Write a short poem about the sea.", True, 0.7, 0, 0.9, 0.0, 1.0, 60, 0),
+}
+
+T = TypeVar("T")
+
 
 # --- what the endpoints compute ----------------------------------------------------------------------
-
-
-def prepare(hub: ModelHub, prompt: object, chat: object, max_new_tokens: int = 0):
-    """(model, prompt ids) after checking the prompt and its length in tokens."""
-    text, _ = check_text(prompt, max_chars=MAX_PROMPT_CHARS, what="prompt")
-    lm = hub.get(MODEL)
-    ids = prompts.encode(lm.tokenizer, text, bool(chat))
-    D.check_length(len(ids), max_new_tokens)
-    return lm, ids
 
 
 def check_seed(seed: object) -> int:
     return check_int(0 if seed is None or seed == "" else seed, low=0, high=MAX_SEED, what="Seed")
 
 
+def check_new_tokens(n: object) -> int:
+    return check_int(n, low=1, high=MAX_NEW_TOKENS, what="Number of new tokens")
+
+
+def start(hub: ModelHub, prompt: object, chat: object, max_new_tokens: int = 0,
+          before: Generation | None = None) -> tuple[LoadedModel, Generation]:
+    """(model, a new Generation for the prompt) after checking the prompt and its length in tokens.
+    `before`, the text it replaces, is kept among its own prompt's earlier texts."""
+    text, _ = check_text(prompt, max_chars=MAX_PROMPT_CHARS, what="prompt")
+    lm = hub.get(MODEL)
+    ids = prompts.encode(lm.tokenizer, text, bool(chat))
+    D.check_length(len(ids), max_new_tokens)
+    return lm, (before or Generation()).restart(text, chat, ids, lm.tokenizer.decode(ids))
+
+
+def chart_at(lm: LoadedModel, gen: Generation, s: W.DecodingSettings, seed: int, weights: str, position: int) -> Chart:
+    """The distribution after the prompt and the first `position` generated tokens."""
+    d = D.distribution(lm, gen.ids(position), s, seed=seed, step=position, weights=weights)
+    return Chart(d, s, seed, position, len(lm.tokenizer), engines.weights_note(lm, weights))
+
+
+def decode_text(lm: LoadedModel, gen: Generation) -> str:
+    return lm.tokenizer.decode([st.id for st in gen.steps], skip_special_tokens=True)
+
+
+def run(lm: LoadedModel, gen: Generation, s: W.DecodingSettings, seed: int, n: int, weights: str,
+        forced: int | None = None) -> Iterator[Generation]:
+    """Generate up to n tokens after gen's steps, yielding gen (grown in place) after each one.
+    The chart shows the distribution this run's first token came from."""
+    first = len(gen.steps)
+    D.check_length(len(gen.ids()), n)
+    started = time.perf_counter()
+    for i, (step,) in enumerate(D.decode(lm, gen.ids(), [s], seed, n, first_step=first, forced=forced,
+                                         weights=weights)):
+        gen.steps.append(step)
+        gen.text = decode_text(lm, gen)
+        if i == 0:
+            gen.chart, gen.note = chart_at(lm, gen, s, seed, weights, first), ""
+        yield gen
+    made = len(gen.steps) - first
+    gen.note = (f"**Generated** {made} tokens at {made / (time.perf_counter() - started):.1f} tokens/s with "
+                f"{engines.weights_choice(lm, weights)} weights (seed {seed}).")
+
+
+def throttled(items: Iterable[T], every_s: float = STREAM_EVERY_S) -> Iterator[T]:
+    """The first item, then at most one every `every_s` seconds, and always the last."""
+    last_sent, held, holding = None, None, False
+    for item in items:
+        now = time.perf_counter()
+        if last_sent is None or now - last_sent >= every_s:
+            last_sent, holding = now, False
+            yield item
+        else:
+            held, holding = item, True
+    if holding:
+        yield held
+
+
 def next_token_result(hub: ModelHub, prompt, temperature, top_k, top_p, min_p, chat) -> dict:
     """The `next_token` API: the 50 most probable tokens under the raw softmax, in that order."""
     s = W.check_settings(temperature, top_k, top_p, min_p)
-    lm, ids = prepare(hub, prompt, chat)
-    d = D.distribution(lm, ids, s, n_top=50)
-    return {
-        "candidates": [
-            {"id": c.id, "token": c.token, "logit": c.logit, "prob_raw": c.prob_raw, "prob": c.prob}
-            for c in d.candidates
-        ],
-        "entropy_raw": d.entropy_raw,
-        "entropy": d.entropy,
-    }
+    lm, gen = start(hub, prompt, chat)
+    return D.distribution(lm, gen.ids(), s, n_top=50).as_json()
+
+
+def generation_stream(hub: ModelHub, prompt, max_new_tokens, temperature, top_k, top_p, min_p, seed, chat,
+                      weights: str = engines.EXACT) -> Iterator[Generation]:
+    """The generate endpoints' run: checks, then the growing Generation (throttled), the last complete."""
+    s = W.check_settings(temperature, top_k, top_p, min_p)
+    n, seed = check_new_tokens(max_new_tokens), check_seed(seed)
+    lm, gen = start(hub, prompt, chat, n)
+    engines.weights_choice(lm, weights)  # an unknown value fails before anything runs
+    yield from throttled(run(lm, gen, s, seed, n, weights))
 
 
 def generate_result(hub: ModelHub, prompt, max_new_tokens, temperature, top_k, top_p, min_p, seed, chat) -> dict:
-    """The `generate` API: the continuation and, per step, the token, its probability after the
-    settings, and the top alternatives (most probable under the model first)."""
-    s = W.check_settings(temperature, top_k, top_p, min_p)
-    n = check_int(max_new_tokens, low=1, high=MAX_NEW_TOKENS, what="Number of new tokens")
-    seed = check_seed(seed)
-    lm, ids = prepare(hub, prompt, chat, n)
-    steps = [row[0] for row in D.decode(lm, ids, [s], seed, n)]
-    return {
-        "text": lm.tokenizer.decode([st.id for st in steps], skip_special_tokens=True),
-        "steps": [
-            {"id": st.id, "token": st.token, "prob": st.prob,
-             "alternatives": [{"token": a.token, "prob": a.prob} for a in st.alternatives]}
-            for st in steps
-        ],
-    }
+    """The `generate` API (32-bit): the continuation with its steps and their alternatives."""
+    gen = None
+    for gen in generation_stream(hub, prompt, max_new_tokens, temperature, top_k, top_p, min_p, seed, chat):
+        pass
+    return gen.as_json()
 
 
-# --- one learner's path through the text ------------------------------------------------------------
+# --- the tab's events ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Path:
-    """The prompt, the tokens generated so far, and where the chart is looking."""
-
-    prompt: str = ""
-    chat: bool = False
-    prompt_ids: list[int] = field(default_factory=list)
-    steps: list[D.Step] = field(default_factory=list)
-    view: int = 0  # the chart shows the distribution after prompt + steps[:view]
-    history: list[str] = field(default_factory=list)  # earlier paths, as short text
-
-    def ids(self, upto: int | None = None) -> list[int]:
-        return self.prompt_ids + [st.id for st in self.steps[: len(self.steps) if upto is None else upto]]
-
-    def matches(self, prompt: str, chat: bool) -> bool:
-        return bool(self.prompt_ids) and self.prompt == prompt and self.chat == bool(chat)
-
-
-def prompt_display(lm, path: Path) -> str:
-    return lm.tokenizer.decode(path.prompt_ids)
-
-
-def chart(lm, path: Path, s: W.Settings, seed: int, weights: str = engines.EXACT):
-    """The figure and the sentence under it, for the distribution at path.view."""
-    d = D.distribution(lm, path.ids(path.view), s, seed=seed, step=path.view, weights=weights)
-    where = "the prompt" if path.view == 0 else f"the prompt + {path.view} generated token(s)"
-    title = (
-        f"Next token after {where} · entropy {d.entropy_raw:.2f} → {d.entropy:.2f} bits · "
-        f"{d.kept:,} of {len(lm.tokenizer):,} tokens still possible"
+def render(gen: Generation, chart: bool = True, branch_to: int | None = None) -> tuple:
+    """Every view of gen, for OUTPUTS; `chart=False` leaves the chart and its sentences as they are,
+    `branch_to` moves the branch slider to that step (None leaves it)."""
+    if branch_to is None:
+        slider = alternatives = gr.skip()
+    else:
+        choices, value = V.branch_options(gen, branch_to)
+        slider = gr.Slider(maximum=max(len(gen.steps), 2), value=max(branch_to, 1))
+        alternatives = gr.Dropdown(choices=choices, value=value)
+    has_chart = chart and gen.chart is not None
+    return (
+        gen,
+        V.text_html(gen),
+        V.chart_summary(gen) if has_chart else gr.skip(),
+        V.chart_figure(gen) if has_chart else gr.skip(),
+        slider,
+        alternatives,
+        V.earlier_md(gen),
     )
-    fig = bars_figure(d.candidates, d.drawn.id, title)
-    top = d.candidates[0]
-    lines = [
-        f"**Settings:** {s.describe()}. **Drawn with seed {seed}:** `{show_token(d.drawn.token)}` "
-        f"(model {d.drawn.prob_raw:.1%} → after settings {d.drawn.prob:.1%}).",
-        f"**Entropy:** {d.entropy_raw:.2f} bits for the model's own distribution, {d.entropy:.2f} bits after "
-        f"the settings (0 bits = no choice left; each extra bit doubles the number of plausible tokens).",
-    ]
-    if d.removed_raw > 0:
-        lines.append(
-            f"**Cut away:** {len(lm.tokenizer) - d.kept:,} tokens that held {d.removed_raw:.1%} of the model's "
-            f"own probability can no longer be drawn."
-        )
-    if s.greedy:
-        lines.append(f"**Greedy:** temperature 0 always takes `{show_token(top.token)}`, the single most likely token.")
-    lines.append(engines.weights_note(lm, weights))
-    return fig, "\n\n".join(lines)
 
 
-def branch_choices(path: Path, step_no: int) -> gr.Dropdown:
-    if not path.steps:
-        return gr.Dropdown(choices=[], value=None)
-    step = path.steps[min(max(int(step_no), 1), len(path.steps)) - 1]
-    choices = [
-        (f"{show_token(a.token)!r}  model {a.prob_raw:.1%} / after {a.prob:.1%}"
-         + ("  (taken)" if a.id == step.id else ""), a.id)
-        for a in step.alternatives
-    ]
-    other = next((a.id for a in step.alternatives if a.id != step.id), None)
-    return gr.Dropdown(choices=choices, value=other)
+class Handlers:
+    """The tab's event handlers and its JSON endpoints, bound to one model hub."""
 
+    def __init__(self, hub: ModelHub):
+        self.hub = hub
 
-def history_md(path: Path) -> str:
-    if not path.history:
-        return ""
-    return "**Earlier paths** (newest first):\n\n" + "\n".join(f"- {h}" for h in reversed(path.history[-8:]))
+    # JSON endpoints, with exactly the inputs and shapes the README documents
+
+    @on_gpu
+    @friendly
+    def next_token(self, prompt: str, temperature: float, top_k: int, top_p: float, min_p: float, chat: bool) -> dict:
+        return next_token_result(self.hub, prompt, temperature, top_k, top_p, min_p, chat)
+
+    @on_gpu
+    @friendly
+    def generate(self, prompt: str, max_new_tokens: int, temperature: float, top_k: int, top_p: float, min_p: float,
+                 seed: int, chat: bool) -> dict:
+        return generate_result(self.hub, prompt, max_new_tokens, temperature, top_k, top_p, min_p, seed, chat)
+
+    @on_gpu
+    @friendly
+    def generate_stream(self, prompt: str, max_new_tokens: int, temperature: float, top_k: int, top_p: float,
+                        min_p: float, seed: int, chat: bool, weights: str) -> Iterator[dict]:
+        """The `generate` JSON as tokens arrive, with "4-bit" or "32-bit" weights; the last is complete."""
+        for gen in generation_stream(self.hub, prompt, max_new_tokens, temperature, top_k, top_p, min_p, seed, chat,
+                                     weights):
+            yield gen.as_json()
+
+    # the tab
+
+    @on_gpu
+    @friendly
+    def show(self, text, is_chat, w, t, k, p, m, r, seed, gen: Generation, progress=gr.Progress()):
+        s, seed = W.check_settings(t, k, p, m, r), check_seed(seed)
+        loading = not self.hub.is_loaded(MODEL)
+        progress(0, desc="loading the model (first use only)" if loading else "reading the prompt")
+        lm, gen = start(self.hub, text, is_chat, before=gen)
+        if engines.weights_choice(lm, w) == engines.FAST and not engines.fast_measured(lm):
+            progress(0.5, desc="packing the 4-bit weights and measuring them against 32-bit (first use only)")
+        gen.chart = chart_at(lm, gen, s, seed, w, 0)
+        return render(gen, branch_to=1)
+
+    @friendly
+    def reshape(self, text, is_chat, w, t, k, p, m, r, seed, gen: Generation):
+        # Sliders only reshape kept logits; a different prompt waits for a button.
+        if not gen.matches(text, is_chat) or gen.chart is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        lm = self.hub.get(MODEL)
+        chart = chart_at(lm, gen, W.check_settings(t, k, p, m, r), check_seed(seed), w, gen.chart.position)
+        gen = dataclasses.replace(gen, chart=chart)  # a stream still running keeps its own
+        return gen, V.chart_summary(gen), V.chart_figure(gen)
+
+    @on_gpu
+    @friendly
+    def step(self, text, is_chat, w, t, k, p, m, r, seed, gen: Generation):
+        """One more token at the end of the text shown (a new prompt starts a new text)."""
+        s, seed = W.check_settings(t, k, p, m, r), check_seed(seed)
+        if gen.matches(text, is_chat):
+            lm = self.hub.get(MODEL)
+        else:
+            lm, gen = start(self.hub, text, is_chat, before=gen)
+        ids = gen.ids()
+        D.check_length(len(ids), 1)
+        gen.steps.append(D.make_step(lm.tokenizer, D.next_logits(lm, ids, w), ids, s, seed, len(gen.steps)))
+        gen.text, gen.note = decode_text(lm, gen), ""
+        gen.chart = chart_at(lm, gen, s, seed, w, len(gen.steps))
+        return render(gen, branch_to=len(gen.steps))
+
+    @on_gpu
+    @friendly
+    def generate_view(self, text, is_chat, w, t, k, p, m, r, n_new, seed, gen: Generation):
+        s, seed, n = W.check_settings(t, k, p, m, r), check_seed(seed), check_new_tokens(n_new)
+        lm, gen = start(self.hub, text, is_chat, n, before=gen)
+        yield from self._stream(lm, gen, s, seed, n, w, branch_to=1)
+
+    @friendly
+    def pick_step(self, step_no, gen: Generation):
+        choices, value = V.branch_options(gen, step_no)
+        return gr.Dropdown(choices=choices, value=value)
+
+    @on_gpu
+    @friendly
+    def branch(self, text, is_chat, w, t, k, p, m, r, n_new, seed, step_no, alt, gen: Generation):
+        s, seed, n = W.check_settings(t, k, p, m, r), check_seed(seed), check_new_tokens(n_new)
+        if not gen.steps or not gen.matches(text, is_chat):
+            raise UserInputError("Generate some text first (or step a few tokens), then pick a step to branch from.")
+        if alt is None:
+            raise UserInputError("Pick the token to take instead from the list.")
+        i = check_int(step_no, low=1, high=len(gen.steps), what="Step") - 1
+        lm = self.hub.get(MODEL)
+        gen.remember(V.branch_note(gen, i, token_text(lm.tokenizer, int(alt)), token_bytes(lm.tokenizer, int(alt))))
+        gen.steps = gen.steps[:i]
+        yield from self._stream(lm, gen, s, seed, n, w, forced=int(alt), branch_to=i + 1)
+
+    def _stream(self, lm, gen, s, seed, n, w, forced=None, branch_to=1):
+        """The views as tokens arrive (the chart once, with the first), then the closing summary."""
+        charted = False
+        for gen in throttled(run(lm, gen, s, seed, n, w, forced)):
+            yield render(gen, chart=not charted)
+            charted = True
+        yield render(gen, branch_to=branch_to)
+
+    @on_gpu
+    @friendly
+    def compare(self, text, is_chat, w, ta, tb, tc, k, p, m, r, n_new, seed):
+        settings = [W.check_settings(tt, k, p, m, r) for tt in (ta, tb, tc)]
+        seed, n = check_seed(seed), check_new_tokens(n_new)
+        lm, gen = start(self.hub, text, is_chat, n)
+        runs: list[list[D.Step]] = [[], [], []]
+
+        def rows() -> Iterator[list[list[D.Step]]]:
+            for row in D.decode(lm, gen.ids(), settings, seed, n, weights=w):
+                for steps, step in zip(runs, row):
+                    if step is not None:
+                        steps.append(step)
+                yield runs
+
+        for _ in throttled(rows()):
+            yield [V.compare_column(st, gen.prompt_shown, steps) for st, steps in zip(settings, runs)]
 
 
 # --- the tab -----------------------------------------------------------------------------------------
 
 
 def build_tab(hub: ModelHub) -> None:
+    h = Handlers(hub)
     lesson_intro(
         "A language model does not write words: for every position it gives a probability to each of "
         "its 49,152 tokens. Decoding settings reshape that distribution, one token is drawn, it is "
         "appended, and the loop repeats. Here you watch it happen on SmolLM2-135M, live.",
         [
             "Temperature 0 always takes the top bar, so once a phrase comes back the model is stuck in a loop.",
-            "Temperature 1.5 flattens the bars: red tokens (ones the model itself found unlikely) get drawn, "
-            "and one odd token leads to the next.",
+            "A temperature above 1 flattens the bars: red tokens (ones the model itself found unlikely) get "
+            "drawn, and one odd token leads to the next.",
             "Top-p, top-k and min-p grey out the tail: those tokens can no longer be drawn, whatever the seed.",
         ],
         [
             "Click *Temperature 0 repeats itself*, then *Repetition penalty breaks the loop*.",
-            "Click *Temperature 1.5 rambles* and hover the red tokens: what did the model prefer there?",
+            "Click *Temperature 1.2 rambles* and hover (or tap) the red tokens: what did the model prefer there?",
             "Click *Top-p cuts the tail*, then drag top-p from 1 down to 0.3 and watch bars turn grey.",
             "Generate, then pick a step and an alternative under *Branch* to see where the other road leads.",
             "Switch *Weights* between 4-bit and 32-bit on the same prompt: how much do the bars move, and does "
             "the drawn token change?",
         ],
     )
-    path_state = gr.State(Path())
+    state = gr.State(Generation())
     with gr.Row():
         prompt = gr.Textbox(label="Prompt", lines=3, scale=4, value="The best thing about rainy days is")
         with gr.Column(scale=1, min_width=220):
@@ -186,7 +319,7 @@ def build_tab(hub: ModelHub) -> None:
             max_new = gr.Slider(1, MAX_NEW_TOKENS, value=40, step=1, label="New tokens to generate")
             weights = gr.Radio(
                 list(engines.WEIGHTS), value=engines.FAST, label="Weights",
-                info="4-bit: faster per token. 32-bit: the exact numbers. The note under the chart says how "
+                info="4-bit: faster per token. 32-bit: the exact numbers. The note above the chart says how "
                      "much faster and how far apart they are, measured here.",
             )
     with gr.Row():
@@ -200,30 +333,21 @@ def build_tab(hub: ModelHub) -> None:
         step_btn = gr.Button("Step one token")
         gen_btn = gr.Button("Generate (streamed)")
     examples = gr.Examples(
-        examples=[
-            ["I like cats because", False, 0.0, 0, 1.0, 0.0, 1.0, 60, 0],
-            ["I like cats because", False, 1.5, 0, 1.0, 0.0, 1.0, 60, 0],
-            ["I like cats because", False, 0.0, 0, 1.0, 0.0, 1.3, 60, 0],
-            ["My favourite fruit is", False, 1.0, 0, 0.3, 0.0, 1.0, 30, 0],
-            ["My favourite fruit is", False, 1.0, 0, 1.0, 0.2, 1.0, 30, 0],
-            ["Write a short poem about the sea.", True, 0.7, 0, 0.9, 0.0, 1.0, 60, 0],
-        ],
-        example_labels=[
-            "Temperature 0 repeats itself", "Temperature 1.5 rambles", "Repetition penalty breaks the loop",
-            "Top-p cuts the tail", "Min-p keeps only close rivals", "Chat at temperature 0.7",
-        ],
+        examples=[list(v) for v in EXAMPLES.values()],
+        example_labels=list(EXAMPLES),
         inputs=[prompt, chat, temperature, top_k, top_p, min_p, penalty, max_new, seed],
         api_name="sampling_example",
     )
-    plot = gr.Plot(label="Next-token distribution")
-    summary = gr.Markdown()
-    text_html = gr.HTML(label="Generated text")
+    # the text first, so it is on screen when a run ends; the chart that explains it below
+    text_html = gr.HTML(label="Generated text", elem_id="sampling-text")
+    summary = gr.Markdown(elem_id="sampling-summary")
+    plot = gr.Plot(label="Next-token distribution", show_label=False, elem_id="sampling-chart")
     with gr.Accordion("Branch: take another road at any step", open=True):
         with gr.Row():
             branch_step = gr.Slider(1, 2, value=1, step=1, label="Step (1 = first generated token)", scale=2)
             branch_alt = gr.Dropdown(label="Take this token instead", choices=[], scale=3)
             branch_btn = gr.Button("Continue from here", scale=1)
-        history = gr.Markdown()
+        earlier = gr.Markdown()
     with gr.Accordion("Compare: the same prompt at three temperatures", open=True):
         with gr.Row():
             t_low = gr.Number(label="Temperature A", value=0.0, minimum=0, maximum=W.MAX_TEMPERATURE)
@@ -233,167 +357,27 @@ def build_tab(hub: ModelHub) -> None:
         with gr.Row(equal_height=True):
             columns = [gr.HTML(), gr.HTML(), gr.HTML()]
 
-    settings_in = [temperature, top_k, top_p, min_p, penalty]
-
-    def settings_of(t, k, p, m, r) -> W.Settings:
-        return W.check_settings(t, k, p, m, r)
-
-    @friendly
-    def show(text, is_chat, w, t, k, p, m, r, seed_value, path: Path, progress=gr.Progress()):
-        s, seed_i = settings_of(t, k, p, m, r), check_seed(seed_value)
-        progress(0, desc="loading the model (first use only)" if not hub.is_loaded(MODEL) else "reading the prompt")
-        lm, ids = prepare(hub, text, is_chat)
-        path = Path(text, bool(is_chat), ids, history=path.history)
-        if engines.weights_choice(lm, w) == engines.FAST and not engines.fast_measured(lm):
-            progress(0.5, desc="packing the 4-bit weights and measuring them against 32-bit (first use only)")
-        fig, md = chart(lm, path, s, seed_i, w)
-        return fig, md, chips_html(prompt_display(lm, path), []), path
-
-    @friendly
-    def reshape_view(text, is_chat, w, t, k, p, m, r, seed_value, path: Path):
-        # Sliders only reshape kept logits; a different prompt waits for a button.
-        if not path.matches(text, is_chat):
-            return gr.skip(), gr.skip()
-        return chart(hub.get(MODEL), path, settings_of(t, k, p, m, r), check_seed(seed_value), w)
-
-    @friendly
-    def step_one(text, is_chat, w, t, k, p, m, r, seed_value, path: Path):
-        s, seed_i = settings_of(t, k, p, m, r), check_seed(seed_value)
-        lm = hub.get(MODEL)
-        if not path.matches(text, is_chat):
-            _, ids = prepare(hub, text, is_chat)
-            path = Path(text, bool(is_chat), ids, history=path.history)
-        path.steps = path.steps[: path.view]
-        D.check_length(len(path.ids()), 1)
-        ids = path.ids()
-        step = D.make_step(lm.tokenizer, D.next_logits(lm, ids, w), ids, s, seed_i, len(path.steps))
-        path.steps.append(step)
-        path.view = len(path.steps)
-        fig, md = chart(lm, path, s, seed_i, w)
-        n = len(path.steps)
-        return fig, md, chips_html(prompt_display(lm, path), path.steps), path, gr.Slider(maximum=max(n, 2), value=n)
-
-    def stream(lm, path: Path, s: W.Settings, seed_i: int, n: int, w: str, forced: int | None = None):
-        """Run the decode loop from path.steps, yielding (html, fig, summary) as tokens arrive."""
-        start, last_sent, kept = time.perf_counter(), 0.0, list(path.steps)
-        prefix, first = path.ids(), len(path.steps)
-        D.check_length(len(prefix), n)
-        chart_md = ""
-        for i, (step,) in enumerate(D.decode(lm, prefix, [s], seed_i, n, first_step=first, forced=forced, weights=w)):
-            kept.append(step)
-            fig = md = gr.skip()
-            if i == 0:  # the chart shows the distribution this run's first token came from
-                path.view = first
-                fig, md = chart(lm, path, s, seed_i, w)
-                chart_md = md
-            now = time.perf_counter()
-            if now - last_sent >= STREAM_EVERY_S or i == 0:
-                last_sent = now
-                yield chips_html(prompt_display(lm, path), kept), fig, md
-        path.steps = kept
-        rate = (len(kept) - first) / (time.perf_counter() - start)
-        done = (f"**Generated** {len(kept) - first} tokens at {rate:.1f} tokens/s with {engines.weights_choice(lm, w)} "
-                f"weights (seed {seed_i}).")
-        yield chips_html(prompt_display(lm, path), kept), gr.skip(), chart_md + "\n\n" + done
-
-    @friendly
-    def generate_view(text, is_chat, w, t, k, p, m, r, n_new, seed_value, path: Path):
-        s, seed_i = settings_of(t, k, p, m, r), check_seed(seed_value)
-        n = check_int(n_new, low=1, high=MAX_NEW_TOKENS, what="Number of new tokens")
-        lm, ids = prepare(hub, text, is_chat, n)
-        if path.matches(text, is_chat) and path.steps:
-            path.history.append(lm.tokenizer.decode(path.ids()[len(path.prompt_ids):])[:200])
-        path = Path(text, bool(is_chat), ids, history=path.history)
-        for html_out, fig, md in stream(lm, path, s, seed_i, n, w):
-            yield html_out, fig, md, path, gr.skip(), gr.skip(), gr.skip()
-        n_steps = len(path.steps)
-        yield (gr.skip(), gr.skip(), gr.skip(), path, gr.Slider(maximum=max(n_steps, 2), value=1),
-               branch_choices(path, 1), history_md(path))
-
-    @friendly
-    def pick_step(step_no, path: Path):
-        return branch_choices(path, step_no)
-
-    @friendly
-    def branch(text, is_chat, w, t, k, p, m, r, n_new, seed_value, step_no, alt, path: Path):
-        s, seed_i = settings_of(t, k, p, m, r), check_seed(seed_value)
-        n = check_int(n_new, low=1, high=MAX_NEW_TOKENS, what="Number of new tokens")
-        if not path.steps or not path.matches(text, is_chat):
-            raise UserInputError("Generate some text first (or step a few tokens), then pick a step to branch from.")
-        if alt is None:
-            raise UserInputError("Pick the token to take instead from the list.")
-        i = check_int(step_no, low=1, high=len(path.steps), what="Step") - 1
-        lm = hub.get(MODEL)
-        old = path.steps[i]
-        path.history.append(
-            lm.tokenizer.decode([st.id for st in path.steps])[:200]
-            + f"  ← branched at step {i + 1}: {show_token(old.token)!r} → {show_token(text.token_text(lm.tokenizer, int(alt)))!r}"
-        )
-        path.steps = path.steps[:i]
-        for html_out, fig, md in stream(lm, path, s, seed_i, n, w, forced=int(alt)):
-            yield html_out, fig, md, path, gr.skip(), gr.skip(), gr.skip()
-        yield (gr.skip(), gr.skip(), gr.skip(), path, gr.Slider(maximum=max(len(path.steps), 2), value=i + 1),
-               branch_choices(path, i + 1), history_md(path))
-
-    @friendly
-    def compare(text, is_chat, w, ta, tb, tc, k, p, m, r, n_new, seed_value):
-        temps = [ta, tb, tc]
-        settings = [settings_of(tt, k, p, m, r) for tt in temps]
-        seed_i = check_seed(seed_value)
-        n = check_int(n_new, low=1, high=MAX_NEW_TOKENS, what="Number of new tokens")
-        lm, ids = prepare(hub, text, is_chat, n)
-        shown = lm.tokenizer.decode(ids)
-        runs: list[list[D.Step]] = [[], [], []]
-        last_sent = 0.0
-
-        def render():
-            return [
-                f"<b>{s.describe()}</b>" + chips_html(shown, run, show_legend=False, max_prompt_chars=80)
-                for s, run in zip(settings, runs)
-            ]
-
-        for row in D.decode(lm, ids, settings, seed_i, n, weights=w):
-            for run, step in zip(runs, row):
-                if step is not None:
-                    run.append(step)
-            if time.perf_counter() - last_sent >= STREAM_EVERY_S:
-                last_sent = time.perf_counter()
-                yield render()
-        yield render()
-
-    common = [prompt, chat, weights, *settings_in]
-    show_btn.click(show, [*common, seed, path_state], [plot, summary, text_html, path_state],
-                   api_name="sampling_show", **MODEL_WORK)
-    prompt.submit(show, [*common, seed, path_state], [plot, summary, text_html, path_state],
-                  api_name="sampling_show_submit", **MODEL_WORK)
-    gr.on([c.change for c in [*settings_in, seed]], reshape_view, [*common, seed, path_state], [plot, summary],
-          api_name="sampling_reshape", trigger_mode="always_last", **LIGHT_WORK)
+    # --- wiring --------------------------------------------------------------------------------
+    common = [prompt, chat, weights, temperature, top_k, top_p, min_p, penalty]
+    outputs = [state, text_html, summary, plot, branch_step, branch_alt, earlier]
+    show_btn.click(h.show, [*common, seed, state], outputs, api_name="sampling_show", **MODEL_WORK)
+    prompt.submit(h.show, [*common, seed, state], outputs, api_name="sampling_show_submit", **MODEL_WORK)
+    gr.on([c.change for c in [temperature, top_k, top_p, min_p, penalty, seed]], h.reshape, [*common, seed, state],
+          [state, summary, plot], api_name="sampling_reshape", trigger_mode="always_last", **LIGHT_WORK)
     # other weights mean other logits: the model runs, so this waits in the model queue
-    weights.change(reshape_view, [*common, seed, path_state], [plot, summary], api_name="sampling_weights",
+    weights.change(h.reshape, [*common, seed, state], [state, summary, plot], api_name="sampling_weights",
                    trigger_mode="always_last", **MODEL_WORK)
-    step_btn.click(step_one, [*common, seed, path_state], [plot, summary, text_html, path_state, branch_step],
-                   api_name="sampling_step", **MODEL_WORK)
-    gen_outputs = [text_html, plot, summary, path_state, branch_step, branch_alt, history]
-    gen_btn.click(generate_view, [*common, max_new, seed, path_state], gen_outputs,
-                  api_name="sampling_generate_stream", **MODEL_WORK)
-    examples.load_input_event.then(generate_view, [*common, max_new, seed, path_state], gen_outputs,
+    step_btn.click(h.step, [*common, seed, state], outputs, api_name="sampling_step", **MODEL_WORK)
+    gen_btn.click(h.generate_view, [*common, max_new, seed, state], outputs, api_name="sampling_generate_view",
+                  **MODEL_WORK)
+    examples.load_input_event.then(h.generate_view, [*common, max_new, seed, state], outputs,
                                    api_name="sampling_example_run", **MODEL_WORK)
-    branch_step.change(pick_step, [branch_step, path_state], branch_alt, api_name="sampling_pick_step",
+    branch_step.change(h.pick_step, [branch_step, state], branch_alt, api_name="sampling_pick_step",
                        trigger_mode="always_last", **LIGHT_WORK)
-    branch_btn.click(branch, [*common, max_new, seed, branch_step, branch_alt, path_state], gen_outputs,
+    branch_btn.click(h.branch, [*common, max_new, seed, branch_step, branch_alt, state], outputs,
                      api_name="sampling_branch", **MODEL_WORK)
-    compare_btn.click(compare, [prompt, chat, weights, t_low, t_mid, t_high, top_k, top_p, min_p, penalty, max_new, seed],
-                      columns, api_name="sampling_compare", **MODEL_WORK)
-
-    # The two JSON endpoints of the issue, with exactly its inputs and shapes.
-    @friendly
-    def next_token(prompt: str, temperature: float, top_k: int, top_p: float, min_p: float, chat: bool) -> dict:
-        return next_token_result(hub, prompt, temperature, top_k, top_p, min_p, chat)
-
-    @friendly
-    def generate(prompt: str, max_new_tokens: int, temperature: float, top_k: int, top_p: float, min_p: float,
-                 seed: int, chat: bool) -> dict:
-        return generate_result(hub, prompt, max_new_tokens, temperature, top_k, top_p, min_p, seed, chat)
-
-    gr.api(next_token, api_name="next_token", **MODEL_WORK)
-    gr.api(generate, api_name="generate", **MODEL_WORK)
+    compare_btn.click(h.compare, [prompt, chat, weights, t_low, t_mid, t_high, top_k, top_p, min_p, penalty, max_new,
+                                  seed], columns, api_name="sampling_compare", **MODEL_WORK)
+    gr.api(h.next_token, api_name="next_token", **MODEL_WORK)
+    gr.api(h.generate, api_name="generate", **MODEL_WORK)
+    gr.api(h.generate_stream, api_name="generate_stream", **MODEL_WORK)

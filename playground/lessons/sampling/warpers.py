@@ -24,7 +24,11 @@ MAX_PENALTY = 5.0
 
 
 @dataclass(frozen=True)
-class Settings:
+class DecodingSettings:
+    """How one vector of logits is reshaped before a token is drawn (each at its "off" value by default)."""
+
+    """The knobs `generate` takes for sampling, each at its "off" value by default."""
+
     temperature: float = 1.0  # 0 = greedy
     top_k: int = 0  # 0 = off
     top_p: float = 1.0  # 1 = off
@@ -51,7 +55,7 @@ class Settings:
 def check_settings(
     temperature: object, top_k: object, top_p: object, min_p: object, repetition_penalty: object = 1.0,
     vocab_size: int = 49152,
-) -> Settings:
+) -> DecodingSettings:
     """Validate settings from a learner or an API call; bad values get a sentence saying why."""
     t = check_float(temperature, low=0.0, high=MAX_TEMPERATURE, what="Temperature")
     k = check_int(top_k, low=0, high=vocab_size, what="Top-k")
@@ -64,7 +68,7 @@ def check_settings(
         ) from None
     m = check_float(min_p, low=0.0, high=1.0, what="Min-p")
     r = check_float(repetition_penalty, low=0.0, high=MAX_PENALTY, what="Repetition penalty", low_open=True)
-    return Settings(temperature=t, top_k=k, top_p=p, min_p=m, repetition_penalty=r)
+    return DecodingSettings(temperature=t, top_k=k, top_p=p, min_p=m, repetition_penalty=r)
 
 
 def repetition_penalty(logits: torch.Tensor, seen: list[torch.Tensor], penalty: float) -> torch.Tensor:
@@ -145,7 +149,7 @@ def min_p(logits: torch.Tensor, p: float, min_tokens_to_keep: int = 1) -> torch.
     return logits.masked_fill(remove, -math.inf)
 
 
-def warp(logits: torch.Tensor, s: Settings) -> torch.Tensor:
+def warp(logits: torch.Tensor, s: DecodingSettings) -> torch.Tensor:
     """Temperature, top-k, top-p, min-p in generate's order (the penalty comes before, separately)."""
     if s.greedy:
         return greedy(logits)
@@ -161,7 +165,7 @@ def entropy_bits(probs: torch.Tensor) -> torch.Tensor:
     return torch.special.entr(probs.double()).sum(dim=-1) / math.log(2)
 
 
-def draw(probs: torch.Tensor, s: Settings, generator: torch.Generator) -> int:
+def draw(probs: torch.Tensor, s: DecodingSettings, generator: torch.Generator) -> int:
     """One token id from a (vocab,) distribution, with the request's own random generator.
 
     Inverse-CDF sampling: one uniform number, then the first token whose running total passes it.
