@@ -108,12 +108,12 @@ def piece_label(token: str, piece: bytes | None, pending: bytes = b"", as_html: 
     that would complete the character in `pending` also names it: `<8D B5> → 🍵`."""
     if piece is None:
         return (visible_text(token) if as_html else plain_label(token)) or "∅"
-    label = visible_bytes(piece) if as_html else plain_label(piece)
     try:
-        piece.decode("utf-8")
-        return label or "∅"
+        whole = piece.decode("utf-8")  # the usual case: whole characters only
+        return (visible_text(whole) if as_html else plain_label(whole)) or "∅"
     except UnicodeDecodeError:
         pass
+    label = visible_bytes(piece) if as_html else plain_label(piece)
     dec = _decoder()
     dec.decode(pending)
     first = dec.decode(piece)[:1]
