@@ -45,8 +45,8 @@ def lesson_walk(rng: random.Random) -> list[tuple[str, tuple]]:
         ("/tokenize", (sentence, "all-minilm-l6-v2")),
         ("/next_token", (prompt, rng.choice([0.0, 0.7, 1.0, 1.5]), 50, 0.95, 0.0, False)),
         ("/generate", (prompt, 12, 0.8, 50, 0.95, 0.0, seed, False)),
-        # the Sampling tab's button: 20 tokens streamed with its default 4-bit weights
-        ("/sampling_generate_stream", (prompt, False, "4-bit", 0.8, 0, 0.95, 0.0, 1.0, 20, seed)),
+        # what the Sampling tab's button does: 20 tokens streamed with its default 4-bit weights
+        ("/generate_stream", (prompt, 20, 0.8, 0, 0.95, 0.0, seed, False, "4-bit")),
         ("/attention", (sentence, "smollm2-135m-instruct", rng.randint(0, 29), -1)),
         ("/similarity", ("\n".join(SENTENCES + [prompt]),)),
     ]

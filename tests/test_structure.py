@@ -89,7 +89,7 @@ def test_sampling_and_grounding_generate_through_the_same_loop(lm, monkeypatch):
     monkeypatch.setattr(lm_decode, "decode", counting)
     monkeypatch.setattr(answer, "decode", counting, raising=False)
     ids = encode(lm.tokenizer, "The sea is", False)
-    list(distribution.decode(lm, ids, [warpers.DecodingSettings() if hasattr(warpers, "DecodingSettings") else warpers.Settings()], 0, 2))
+    list(distribution.decode(lm, ids, [warpers.DecodingSettings()], 0, 2))
     assert len(calls) == 1
     answer.generate(lm, ids, max_new_tokens=2)
     assert len(calls) == 2

@@ -173,18 +173,15 @@ class Handlers:
 
     # JSON endpoints, with exactly the inputs and shapes the README documents
 
-    @on_gpu
     @friendly
     def next_token(self, prompt: str, temperature: float, top_k: int, top_p: float, min_p: float, chat: bool) -> dict:
         return next_token_result(self.hub, prompt, temperature, top_k, top_p, min_p, chat)
 
-    @on_gpu
     @friendly
     def generate(self, prompt: str, max_new_tokens: int, temperature: float, top_k: int, top_p: float, min_p: float,
                  seed: int, chat: bool) -> dict:
         return generate_result(self.hub, prompt, max_new_tokens, temperature, top_k, top_p, min_p, seed, chat)
 
-    @on_gpu
     @friendly
     def generate_stream(self, prompt: str, max_new_tokens: int, temperature: float, top_k: int, top_p: float,
                         min_p: float, seed: int, chat: bool, weights: str) -> Iterator[dict]:
@@ -195,7 +192,6 @@ class Handlers:
 
     # the tab
 
-    @on_gpu
     @friendly
     def show(self, text, is_chat, w, t, k, p, m, r, seed, gen: Generation, progress=gr.Progress()):
         s, seed = W.check_settings(t, k, p, m, r), check_seed(seed)
@@ -217,7 +213,6 @@ class Handlers:
         gen = dataclasses.replace(gen, chart=chart)  # a stream still running keeps its own
         return gen, V.chart_summary(gen), V.chart_figure(gen)
 
-    @on_gpu
     @friendly
     def step(self, text, is_chat, w, t, k, p, m, r, seed, gen: Generation):
         """One more token at the end of the text shown (a new prompt starts a new text)."""
@@ -233,7 +228,6 @@ class Handlers:
         gen.chart = chart_at(lm, gen, s, seed, w, len(gen.steps))
         return render(gen, branch_to=len(gen.steps))
 
-    @on_gpu
     @friendly
     def generate_view(self, text, is_chat, w, t, k, p, m, r, n_new, seed, gen: Generation):
         s, seed, n = W.check_settings(t, k, p, m, r), check_seed(seed), check_new_tokens(n_new)
@@ -245,7 +239,6 @@ class Handlers:
         choices, value = V.branch_options(gen, step_no)
         return gr.Dropdown(choices=choices, value=value)
 
-    @on_gpu
     @friendly
     def branch(self, text, is_chat, w, t, k, p, m, r, n_new, seed, step_no, alt, gen: Generation):
         s, seed, n = W.check_settings(t, k, p, m, r), check_seed(seed), check_new_tokens(n_new)
@@ -267,7 +260,6 @@ class Handlers:
             charted = True
         yield render(gen, branch_to=branch_to)
 
-    @on_gpu
     @friendly
     def compare(self, text, is_chat, w, ta, tb, tc, k, p, m, r, n_new, seed):
         settings = [W.check_settings(tt, k, p, m, r) for tt in (ta, tb, tc)]
@@ -291,6 +283,8 @@ class Handlers:
 
 def build_tab(hub: ModelHub) -> None:
     h = Handlers(hub)
+    # on_gpu wraps the bound methods, so ZeroGPU pickles only the UI's values, never self (the hub)
+    gpu = {name: on_gpu(getattr(h, name)) for name in ['next_token', 'generate', 'generate_stream', 'show', 'step', 'generate_view', 'branch', 'compare']}
     lesson_intro(
         "A language model does not write words: for every position it gives a probability to each of "
         "its 49,152 tokens. Decoding settings reshape that distribution, one token is drawn, it is "
@@ -360,24 +354,24 @@ def build_tab(hub: ModelHub) -> None:
     # --- wiring --------------------------------------------------------------------------------
     common = [prompt, chat, weights, temperature, top_k, top_p, min_p, penalty]
     outputs = [state, text_html, summary, plot, branch_step, branch_alt, earlier]
-    show_btn.click(h.show, [*common, seed, state], outputs, api_name="sampling_show", **MODEL_WORK)
-    prompt.submit(h.show, [*common, seed, state], outputs, api_name="sampling_show_submit", **MODEL_WORK)
+    show_btn.click(gpu["show"], [*common, seed, state], outputs, api_name="sampling_show", **MODEL_WORK)
+    prompt.submit(gpu["show"], [*common, seed, state], outputs, api_name="sampling_show_submit", **MODEL_WORK)
     gr.on([c.change for c in [temperature, top_k, top_p, min_p, penalty, seed]], h.reshape, [*common, seed, state],
           [state, summary, plot], api_name="sampling_reshape", trigger_mode="always_last", **LIGHT_WORK)
     # other weights mean other logits: the model runs, so this waits in the model queue
     weights.change(h.reshape, [*common, seed, state], [state, summary, plot], api_name="sampling_weights",
                    trigger_mode="always_last", **MODEL_WORK)
-    step_btn.click(h.step, [*common, seed, state], outputs, api_name="sampling_step", **MODEL_WORK)
-    gen_btn.click(h.generate_view, [*common, max_new, seed, state], outputs, api_name="sampling_generate_view",
+    step_btn.click(gpu["step"], [*common, seed, state], outputs, api_name="sampling_step", **MODEL_WORK)
+    gen_btn.click(gpu["generate_view"], [*common, max_new, seed, state], outputs, api_name="sampling_generate_view",
                   **MODEL_WORK)
-    examples.load_input_event.then(h.generate_view, [*common, max_new, seed, state], outputs,
+    examples.load_input_event.then(gpu["generate_view"], [*common, max_new, seed, state], outputs,
                                    api_name="sampling_example_run", **MODEL_WORK)
     branch_step.change(h.pick_step, [branch_step, state], branch_alt, api_name="sampling_pick_step",
                        trigger_mode="always_last", **LIGHT_WORK)
-    branch_btn.click(h.branch, [*common, max_new, seed, branch_step, branch_alt, state], outputs,
+    branch_btn.click(gpu["branch"], [*common, max_new, seed, branch_step, branch_alt, state], outputs,
                      api_name="sampling_branch", **MODEL_WORK)
-    compare_btn.click(h.compare, [prompt, chat, weights, t_low, t_mid, t_high, top_k, top_p, min_p, penalty, max_new,
+    compare_btn.click(gpu["compare"], [prompt, chat, weights, t_low, t_mid, t_high, top_k, top_p, min_p, penalty, max_new,
                                   seed], columns, api_name="sampling_compare", **MODEL_WORK)
-    gr.api(h.next_token, api_name="next_token", **MODEL_WORK)
-    gr.api(h.generate, api_name="generate", **MODEL_WORK)
-    gr.api(h.generate_stream, api_name="generate_stream", **MODEL_WORK)
+    gr.api(gpu["next_token"], api_name="next_token", **MODEL_WORK)
+    gr.api(gpu["generate"], api_name="generate", **MODEL_WORK)
+    gr.api(gpu["generate_stream"], api_name="generate_stream", **MODEL_WORK)

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from playground.lessons.sampling import distribution as D
 from playground.lessons.sampling import warpers as W
 from playground.lessons.sampling.generation import Generation
-from playground.viz.generated_chips import likelihood_colour
+from playground.viz.colours import likelihood_colour
 from playground.viz.token_chips import STYLE as BYTE_STYLE
 from playground.viz.token_chips import plain_label, visible_bytes, visible_text
 
