@@ -39,9 +39,11 @@ def test_every_lesson_is_a_package_with_title_build_tab_and_endpoints(name):
     assert isinstance(module.ENDPOINTS, tuple)
 
 
-def test_the_registry_lists_every_lesson_package():
+def test_every_registered_lesson_is_a_package_on_disk():
+    """A lab that is not ready may live on disk outside the registry; the app shows registered ones only."""
     on_disk = {p.parent.name for p in (PACKAGE / "lessons").glob("*/__init__.py")}
-    assert on_disk == set(LESSON_ORDER) == set(lessons())
+    assert set(LESSON_ORDER) <= on_disk
+    assert list(lessons()) == list(LESSON_ORDER)
 
 
 def test_no_lesson_imports_another():
