@@ -181,6 +181,27 @@ def test_other_languages_heatmap_carries_the_note(hub):
     assert result.matrix[0, 1] < 0.2  # the French translation: no nearer than unrelated text
 
 
+def test_on_a_zerogpu_space_only_the_ui_values_reach_the_gpu_worker(hub, monkeypatch):
+    import sys
+    import types
+
+    from playground.models import ModelHub
+
+    sent = []
+
+    def gpu(fn):  # ZeroGPU pickles a call's arguments to its GPU worker
+        def run(*args, **kwargs):
+            sent.append((args, kwargs))
+            return fn(*args, **kwargs)
+        return run
+
+    monkeypatch.setitem(sys.modules, "spaces", types.SimpleNamespace(GPU=gpu))
+    monkeypatch.setenv("SPACE_ID", "someone/llm-playground")
+    result, payload = E.on_gpu_with(hub, E.on_similarity)(TEXT)
+    assert payload == E.similarity(hub, TEXT)
+    assert sent == [((TEXT,), {})] and not any(isinstance(a, ModelHub) for a in sent[0][0])
+
+
 def test_projection_cache_refits_only_new_keys():
     cache = ProjectionCache()
     x = np.random.default_rng(1).normal(size=(20, 8)).astype(np.float32)

@@ -14,6 +14,7 @@ functions of those results. Embeddings are cached by (model, text hash) and proj
 from __future__ import annotations
 
 import functools
+from typing import Callable
 
 import gradio as gr
 import numpy as np
@@ -201,7 +202,12 @@ def context_view(result: ContextResult) -> tuple[go.Figure, go.Figure, str]:
 # --- the handlers (the hub is bound in build_tab) -------------------------------------------------
 
 
-@on_gpu
+def on_gpu_with(hub: ModelHub, handler: Callable) -> Callable:
+    """A model handler with the hub bound, then `on_gpu`: on ZeroGPU only the UI's values are
+    pickled to the GPU worker, never the hub."""
+    return on_gpu(functools.partial(handler, hub))
+
+
 @friendly
 def on_map(hub: ModelHub, texts: str, labels: str, method: str, dims: int,
            progress=gr.Progress()) -> tuple[EmbeddingMap, dict]:
@@ -209,7 +215,6 @@ def on_map(hub: ModelHub, texts: str, labels: str, method: str, dims: int,
     return result, result.as_json()
 
 
-@on_gpu
 @friendly
 def on_neighbours(hub: ModelHub, texts: str, query: str, k: int, progress=gr.Progress()) -> tuple[Neighbours, dict]:
     progress(0.1, desc="embedding the query (and any texts not embedded yet)")
@@ -217,7 +222,6 @@ def on_neighbours(hub: ModelHub, texts: str, query: str, k: int, progress=gr.Pro
     return result, result.as_json()
 
 
-@on_gpu
 @friendly
 def on_similarity(hub: ModelHub, texts: str, progress=gr.Progress()) -> tuple[Similarity, dict]:
     progress(0.1, desc="embedding the texts")
@@ -225,7 +229,6 @@ def on_similarity(hub: ModelHub, texts: str, progress=gr.Progress()) -> tuple[Si
     return result, result.as_json()
 
 
-@on_gpu
 @friendly
 def on_context(hub: ModelHub, word: str, sentences: str, progress=gr.Progress()) -> tuple[ContextResult, dict]:
     progress(0.1, desc="running the sentences through MiniLM's six layers")
@@ -375,22 +378,22 @@ def build_tab(hub: ModelHub) -> None:
     upload.change(on_upload, upload, [text_col, label_col, source_note], api_name="embeddings_upload_columns", **LIGHT_WORK)
     load_file.click(on_load_file, [upload, text_col, label_col], [texts, labels, source_note],
                     api_name="embeddings_load_file", **LIGHT_WORK)
-    draw.click(functools.partial(on_map, hub), [texts, labels, method, dims], [map_state, map_raw], api_name="embed_map",
+    draw.click(on_gpu_with(hub, on_map), [texts, labels, method, dims], [map_state, map_raw], api_name="embed_map",
                show_progress_on=[plot], **MODEL_WORK).success(
         show_map, map_view_inputs, map_view_outputs, api_name="embed_map_view", **LIGHT_WORK)
     colour.change(show_map, map_view_inputs, map_view_outputs, api_name="embed_map_colour", **LIGHT_WORK)
     n_clusters.release(show_map, map_view_inputs, map_view_outputs, api_name="embed_map_clusters", **LIGHT_WORK)
-    search.click(functools.partial(on_neighbours, hub), [texts, query, k], [found_state, found_raw],
+    search.click(on_gpu_with(hub, on_neighbours), [texts, query, k], [found_state, found_raw],
                  api_name="neighbours", show_progress_on=[table], **MODEL_WORK).success(
         show_map, map_view_inputs, map_view_outputs, api_name="neighbours_view", show_progress_on=[plot], **LIGHT_WORK)
-    query.submit(functools.partial(on_neighbours, hub), [texts, query, k], [found_state, found_raw],
+    query.submit(on_gpu_with(hub, on_neighbours), [texts, query, k], [found_state, found_raw],
                  api_name="neighbours_submit", show_progress_on=[table], **MODEL_WORK).success(
         show_map, map_view_inputs, map_view_outputs, api_name="neighbours_submit_view", **LIGHT_WORK)
     heat_copy.click(on_copy, texts, heat_texts, api_name="similarity_copy", **LIGHT_WORK)
     heat_texts.change(friendly(example_note), heat_texts, heat_note, api_name="similarity_note", **LIGHT_WORK)
-    heat_go.click(functools.partial(on_similarity, hub), heat_texts, [heat_state, heat_raw], api_name="similarity",
+    heat_go.click(on_gpu_with(hub, on_similarity), heat_texts, [heat_state, heat_raw], api_name="similarity",
                   show_progress_on=[heat_plot], **MODEL_WORK).success(
         friendly(heatmap_view), heat_state, [heat_plot, heat_note], api_name="similarity_view", **LIGHT_WORK)
-    ctx_go.click(functools.partial(on_context, hub), [word, ctx_sentences], [ctx_state, ctx_raw], api_name="contextual",
+    ctx_go.click(on_gpu_with(hub, on_context), [word, ctx_sentences], [ctx_state, ctx_raw], api_name="contextual",
                  show_progress_on=[ctx_heat], **MODEL_WORK).success(
         friendly(context_view), ctx_state, [ctx_heat, ctx_layers, ctx_explain], api_name="contextual_view", **LIGHT_WORK)

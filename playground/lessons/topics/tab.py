@@ -156,7 +156,6 @@ def topics_view(result: TopicsResult | None) -> tuple:
 # --- the handlers (the hub is bound in build_tab) -------------------------------------------------
 
 
-@on_gpu
 @friendly
 def find_topics(hub: ModelHub, source: str, limit: int, upload: str | None, text_col: str | None,
                 label_col: str | None, pasted: str | None, n_neighbors: int, n_components: int, min_cluster: int,
@@ -182,7 +181,6 @@ def find_topics(hub: ModelHub, source: str, limit: int, upload: str | None, text
     return result, result.as_json()
 
 
-@on_gpu
 @friendly
 def change_representation(source: str, limit: int, upload: str | None, text_col: str | None, label_col: str | None,
                           pasted: str | None, n_neighbors: int, n_components: int, min_cluster: int, nr_topics: int,
@@ -228,7 +226,6 @@ def on_upload(path: str | None) -> tuple:
     return gr.Dropdown(choices=cols, value=guess), gr.Dropdown(choices=[NO_LABELS] + cols, value=label_guess)
 
 
-@on_gpu
 @friendly
 def topics(hub: ModelHub, docs: str, min_cluster_size: int, n_neighbors: int, representation: str, seed: int) -> dict:
     return topics_result(hub, docs, min_cluster_size, n_neighbors, representation, seed)
@@ -245,10 +242,10 @@ class TopicsEndpoint:
     # a class, not functools.partial: gr.api reads the parameter types from the signature
 
     def __init__(self, hub: ModelHub):
-        self.hub = hub
+        self._run = on_gpu(functools.partial(topics, hub))  # ZeroGPU pickles the values, never the hub
 
     def __call__(self, docs: str, min_cluster_size: int, n_neighbors: int, representation: str, seed: int) -> dict:
-        return topics(self.hub, docs, min_cluster_size, n_neighbors, representation, seed)
+        return self._run(docs, min_cluster_size, n_neighbors, representation, seed)
 
 
 # --- the tab ------------------------------------------------------------------------------------
@@ -320,12 +317,12 @@ def build_tab(hub: ModelHub) -> None:
     view = [stages, metrics, doc_map, table, compare, bars, distance_map, hierarchy, topic_pick, topic_docs,
             csv_file, model_file]
     show = friendly(topics_view)
-    fit = functools.partial(find_topics, hub)
+    fit = on_gpu(functools.partial(find_topics, hub))  # ZeroGPU pickles the UI's values, never the hub
     run.click(fit, inputs, [state, raw], api_name="topics_explore", show_progress_on=stages, **MODEL_WORK).success(
         show, state, view, api_name="topics_explore_view", **LIGHT_WORK)
     examples.load_input_event.then(fit, inputs, [state, raw], api_name="topics_example_run", show_progress_on=stages,
                                    **MODEL_WORK).success(show, state, view, api_name="topics_example_view", **LIGHT_WORK)
-    gr.on([representation.change, diversity.release], change_representation, inputs, [state, raw],
+    gr.on([representation.change, diversity.release], on_gpu(change_representation), inputs, [state, raw],
           api_name="topics_represent", trigger_mode="always_last", show_progress_on=stages, **MODEL_WORK).success(
         show, state, view, api_name="topics_represent_view", **LIGHT_WORK)
     topic_pick.change(show_topic, [state, topic_pick], topic_docs, api_name="topics_docs", **LIGHT_WORK)
