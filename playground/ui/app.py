@@ -28,6 +28,7 @@ QUEUE_MAX_SIZE = 64  # more waiting requests than this get "busy, try again" rat
 
 CSS = """
 .lesson-intro { border-left: 4px solid var(--color-accent); padding: 0.5em 1em; background: var(--background-fill-secondary); }
+th .header-text { word-break: normal; overflow-wrap: normal; white-space: nowrap; }  /* "rank", not "ra nk" */
 .token-chip { display: inline-block; margin: 2px 1px; padding: 1px 4px; border-radius: 4px; font-family: var(--font-mono); white-space: pre; }
 """
 
