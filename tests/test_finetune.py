@@ -86,8 +86,9 @@ def test_splits_follow_the_rows_or_fill_in_the_last_tenth():
     s = rows.split_rows(rows.parse_jsonl(plain))
     assert [r.question() for r in s.test] == ["q18", "q19"] and len(s.validation) == 2 and len(s.train) == 16
     assert len(s.notes) == 2 and s.test[0].prompt() == [{"role": "user", "content": "q18"}]
-    for key in rows.BUILTINS:
-        assert rows.split_rows(rows.parse_jsonl(rows.builtin_jsonl(key))).kind == rows.CHAT
+    kinds = {key: rows.split_rows(rows.parse_jsonl(rows.builtin_jsonl(key))).kind for key in rows.BUILTINS}
+    assert kinds == {"tutor": rows.CHAT, "json": rows.CHAT, "bullets": rows.CHAT, "beekeeping": rows.RAW}
+    assert len(rows.general_text()) == 8
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -131,7 +132,8 @@ CONVERSATIONS = [
 def test_trl_cannot_find_the_answers_in_smollm2s_template(tok):
     """Why the lab computes the mask itself: trl's assistant_only_loss needs {% generation %}
     markers, SmolLM2's template has none, and trl has no training copy of it."""
-    from trl.chat_template_utils import get_training_chat_template, has_generation_markers
+    trl = pytest.importorskip("trl.chat_template_utils")  # the lab itself does not need trl
+    get_training_chat_template, has_generation_markers = trl.get_training_chat_template, trl.has_generation_markers
 
     assert not has_generation_markers(tok.chat_template)
     with pytest.raises(ValueError, match="not training-compatible"):
@@ -300,6 +302,52 @@ def test_a_diverging_run_stops_with_a_clear_message(hub, tmp_path):
             pass
 
 
+def test_one_step_up_close_starts_from_the_models_own_loss_and_lowers_it(hub, lm, tok):
+    runner = JobRunner()
+    job = lab.start_step(hub, runner, "stepper", TINY, 1, lab.Settings(rank=4, alpha=8, learning_rate=1e-3))
+    for _ in lab.follow(job, runner):
+        pass
+    r = job.result
+    row = rows.split_rows(rows.parse_jsonl(TINY)).train[0]
+    rendered = loss_mask.render(tok, row)
+    own = loss_mask.token_losses(lm.model, rendered.ids, rendered.labels)[1:]  # the hub's model, eager attention
+    before = torch.tensor([math.nan if b is None else b for b in r["before"]])
+    assert torch.equal(before.isnan(), own.isnan())
+    assert torch.allclose(before[~before.isnan()], own[~own.isnan()], atol=1e-4)  # sdpa vs eager kernels
+    mean_after = sum(a for a in r["after"] if a is not None) / rendered.n_loss
+    assert abs(loss_mask.mean_loss(own) - r["loss_before"]) < 1e-4 and mean_after < r["loss_before"]
+    assert len(r["moved"]) == 30 * 7 and all(m["relative"] > 0 for m in r["moved"])
+    assert r["optimizer_bytes"] == 2 * r["grad_bytes"] == 2 * 1_221_120 * 4 and r["activation_bytes"] > 0
+    position = views.loss_positions(r)[0]
+    assert r["tokens"][position] in views.step_top_html(r, position)
+    assert "Training" in views.step_cost_md(r) and len(views.moved_figure(r["moved"]).data[0].z) == 7
+
+
+def test_the_one_step_handler_fills_its_views(hub):
+    from playground.lessons.finetune import tab
+
+    *_, last = tab.step_run(hub, TINY, 1, 4, 8, list(SEVEN), 1e-3, 128, True, 0, None)
+    cost, tokens_html, top_html, position, figure, result = last
+    assert "Inference" in cost and "ft-down" in tokens_html and "after one step" in top_html
+    assert position.value == views.loss_positions(result)[0] and figure.data[0].type == "heatmap"
+
+
+def test_continued_pretraining_reports_perplexity_on_domain_and_general_text(hub, tmp_path):
+    lines = rows.builtin_jsonl("beekeeping").splitlines()
+    by_split = {s: [l for l in lines if json.loads(l)["split"] == s] for s in rows.SPLITS}
+    raw = "\n".join(by_split["train"][:4] + by_split["validation"][:2] + by_split["test"][:2])
+    runner = JobRunner()
+    job, prepared = lab.start(hub, runner, "bees", raw, TINY_SETTINGS, tmp_path, **TINY_LIMITS)
+    assert prepared.splits.kind == rows.RAW and len(prepared.perplexity["general"]) == len(rows.general_text())
+    for _ in lab.follow(job, runner):
+        pass
+    ppl = job.result["perplexity"]
+    assert ppl["domain"]["after"] < ppl["domain"]["before"]
+    assert set(ppl) == {"domain", "general"} and all(p["before"] > 1 for p in ppl.values())
+    assert job.result["before"][0]["prompt"] == " ".join(json.loads(by_split["test"][0])["text"].split()[:12])
+    assert "Perplexity" in views.perplexity_md(ppl)
+
+
 def test_two_sessions_adapters_stay_apart_and_go_with_their_session(tmp_path):
     store = AdapterStore(tmp_path, per_session=2, max_sessions=2)
 
@@ -390,7 +438,7 @@ def test_the_tab_trains_and_shows_the_curve_and_the_answers(browser, lab_app):
     box.fill(tutor_subset(4, 2, 1))
     pg.get_by_label("Epochs").first.fill("1")
     pg.get_by_label("Epochs").first.press("Enter")
-    pg.get_by_role("button", name="Train").click()
+    pg.get_by_role("button", name="Train", exact=True).click()
     pg.get_by_text("Tuned model (after)").wait_for(timeout=60_000)
     pg.get_by_text("Done in").wait_for(timeout=600_000)
     assert pg.locator(".js-plotly-plot").count() >= 1
@@ -404,3 +452,18 @@ def test_the_tab_trains_and_shows_the_curve_and_the_answers(browser, lab_app):
     while tab.adapter_store().sessions() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert tab.adapter_store().sessions() == []  # the tab closed: its adapters went with it
+
+
+@pytest.mark.browser
+def test_the_tab_fits_a_phone(browser, lab_app):
+    from conftest import PageWatch
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    watch = PageWatch(context.new_page(), lab_app)
+    pg = watch.open("Fine-tuning")
+    pg.locator(".ft-loss").first.wait_for(timeout=30_000)
+    width, inner = pg.evaluate("document.documentElement.scrollWidth"), pg.evaluate("window.innerWidth")
+    watch.screenshot("finetune-phone")
+    assert width <= inner, f"the tab scrolls sideways on a phone ({width} px > {inner} px)"
+    watch.assert_clean()
+    context.close()

@@ -205,14 +205,22 @@ BUILTINS: dict[str, BuiltinSet] = {
                    "every answer as one JSON object with the keys \"answer\" and \"confidence\""),
         BuiltinSet("bullets", "Always three bullet points", "three_bullets.jsonl",
                    "every answer as exactly three short bullet points"),
+        BuiltinSet("beekeeping", "Raw text: a beekeeping handbook (continued pretraining)", "beekeeping.jsonl",
+                   "plain next-token training on domain text: beekeeping gets easier to predict"),
     )
 }
+GENERAL_TEXT = "general.jsonl"  # everyday text no built-in set trains on: where forgetting shows
 
 
 def builtin_jsonl(key: str) -> str:
     if key not in BUILTINS:
         raise UserInputError(f"Unknown built-in dataset {key!r}; pick one of {', '.join(BUILTINS)}.")
     return (ASSETS / BUILTINS[key].file).read_text(encoding="utf-8")
+
+
+def general_text() -> list[str]:
+    """Everyday paragraphs (raw text) that continued pretraining is checked against."""
+    return [r.text for r in parse_jsonl((ASSETS / GENERAL_TEXT).read_text(encoding="utf-8"))]
 
 
 def read_upload(path: str) -> str:

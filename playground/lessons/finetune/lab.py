@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from playground.checks import UserInputError, check_float, check_int
-from playground.lm.prompts import chat_ids
+from playground.lm.prompts import chat_ids, encode
 from playground.lru import BoundedLRU
 from playground.models import ModelHub
 from playground.training import loss_mask, rows
@@ -26,6 +26,7 @@ from playground.training.jobs import CANCELLED, DONE, ENDED, Job, JobRunner
 
 MODEL = "smollm2-135m-instruct"
 JOB = "playground.lessons.finetune.sft:train"
+STEP_JOB = "playground.lessons.finetune.one_step:step"
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 MAX_RANK = 64
 MAX_ALPHA = 256
@@ -37,7 +38,8 @@ MAX_STEPS = 400  # optimizer steps per run: on two CPU cores that is already sev
 MAX_PROMPTS = 3  # held-out prompts answered before and after (each answer is a few seconds on a CPU)
 MAX_NEW_TOKENS = 56
 MAX_SEED = 2**31 - 1
-EVALUATIONS = 6  # validation points per run besides step 0
+RAW_PROMPT_WORDS = 12  # a raw-text test row is continued from its first words
+EVALUATIONS = 4  # validation points per run besides step 0 (each reads the whole validation set)
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,14 @@ class Settings:
     alpha: int = 16
     targets: tuple[str, ...] = PROJECTIONS
     learning_rate: float = 1e-3
-    epochs: int = 3
+    epochs: int = 2
     batch_size: int = 4
     max_length: int = 256
     assistant_only: bool = True
     seed: int = 0
 
 
-def check_settings(rank: object = 8, learning_rate: object = 1e-3, epochs: object = 3, seed: object = 0,
+def check_settings(rank: object = 8, learning_rate: object = 1e-3, epochs: object = 2, seed: object = 0,
                    assistant_only: object = True, alpha: object = None, targets: object = PROJECTIONS,
                    batch_size: object = 4, max_length: object = 256) -> Settings:
     """Settings from a learner's input, or a UserInputError that names the bad one."""
@@ -85,8 +87,9 @@ class Prepared:
     splits: rows.Splits
     train: list[loss_mask.Rendered]
     validation: list[loss_mask.Rendered]
-    prompts: list[dict[str, Any]]  # {"question", "ids"} per held-out prompt
+    prompts: list[dict[str, Any]]  # {"question", "ids", "raw_ids"} per held-out prompt
     notes: list[str] = field(default_factory=list)
+    perplexity: dict[str, list[list[int]]] = field(default_factory=dict)  # raw text: held-out token ids per kind
 
 
 def _rendered(tokenizer, row: rows.Row, s: Settings) -> loss_mask.Rendered:
@@ -98,11 +101,9 @@ def _rendered(tokenizer, row: rows.Row, s: Settings) -> loss_mask.Rendered:
 
 
 def prepare(tokenizer, jsonl: object, s: Settings) -> Prepared:
-    """Parse, check, split and render a dataset for one run."""
+    """Parse, check, split and render a dataset for one run. Chat rows are fine-tuning; raw text
+    rows are continued pretraining, checked by perplexity on held-out domain and general text."""
     splits = rows.split_rows(rows.parse_jsonl(jsonl))
-    if splits.kind != rows.CHAT:
-        raise UserInputError("This is raw text (rows with \"text\"): the lab's chat fine-tuning needs chat rows "
-                             "({\"messages\": ...} or {\"prompt\", \"completion\"}).")
     train = [_rendered(tokenizer, r, s) for r in splits.train]
     validation = [_rendered(tokenizer, r, s) for r in splits.validation]
     notes = list(splits.notes)
@@ -117,8 +118,17 @@ def prepare(tokenizer, jsonl: object, s: Settings) -> Prepared:
     held_out = splits.test[:MAX_PROMPTS]
     if len(splits.test) > MAX_PROMPTS:
         notes.append(f"The first {MAX_PROMPTS} of the {len(splits.test)} test prompts are answered before and after.")
-    prompts = [{"question": r.question(), "ids": chat_ids(tokenizer, r.prompt())} for r in held_out]
-    return Prepared(splits, train, validation, prompts, notes)
+    perplexity: dict[str, list[list[int]]] = {}
+    if splits.kind == rows.CHAT:
+        prompts = [{"question": r.question(), "ids": chat_ids(tokenizer, r.prompt()),
+                    "raw_ids": encode(tokenizer, r.question(), False)} for r in held_out]
+    else:
+        starts = [" ".join(r.text.split()[:RAW_PROMPT_WORDS]) for r in held_out]
+        prompts = [{"question": t, "ids": encode(tokenizer, t, False), "raw_ids": encode(tokenizer, t, False)}
+                   for t in starts]
+        perplexity = {"domain": [_rendered(tokenizer, r, s).ids for r in splits.test],
+                      "general": [_rendered(tokenizer, rows.Row(0, "", text=t), s).ids for t in rows.general_text()]}
+    return Prepared(splits, train, validation, prompts, notes, perplexity)
 
 
 # --- the job -----------------------------------------------------------------------------------------
@@ -137,7 +147,7 @@ def worker_threads() -> int:
     return max(1, min((os.cpu_count() or 1) - 1, 8))
 
 
-def job_config(source: BaseSource, prepared: Prepared, s: Settings, out_dir: Path,
+def job_config(source: BaseSource, prepared: Prepared, s: Settings, out_dir: Path, without_template: bool = False,
                max_new_tokens: int = MAX_NEW_TOKENS, evaluations: int = EVALUATIONS) -> dict[str, Any]:
     config = {
         "source": source,
@@ -145,8 +155,10 @@ def job_config(source: BaseSource, prepared: Prepared, s: Settings, out_dir: Pat
         "train": [{"input_ids": r.ids, "labels": r.labels} for r in prepared.train],
         "validation": [{"input_ids": r.ids, "labels": r.labels} for r in prepared.validation],
         "prompts": prepared.prompts,
+        "perplexity": prepared.perplexity,
         "max_new_tokens": max_new_tokens,
         "evaluations": evaluations,
+        "without_template": without_template,
         "threads": worker_threads(),
         "out_dir": str(out_dir),
     }
@@ -155,12 +167,22 @@ def job_config(source: BaseSource, prepared: Prepared, s: Settings, out_dir: Pat
 
 
 def start(hub: ModelHub, runner: JobRunner, owner: str, jsonl: object, s: Settings, out_dir: Path,
-          **limits: int) -> tuple[Job, Prepared]:
-    """Check and tokenise on the server, then put the run in line. `limits` (max_new_tokens,
-    evaluations) let tests and benchmarks run smaller jobs."""
+          **options: Any) -> tuple[Job, Prepared]:
+    """Check and tokenise on the server, then put the run in line. `options` go to `job_config`:
+    without_template, and the limits (max_new_tokens, evaluations) tests run smaller jobs with."""
     prepared = prepare(hub.tokenizer(MODEL), jsonl, s)
     source = base_source(hub, MODEL)
-    return runner.submit(owner, JOB, job_config(source, prepared, s, out_dir, **limits)), prepared
+    return runner.submit(owner, JOB, job_config(source, prepared, s, out_dir, **options)), prepared
+
+
+def start_step(hub: ModelHub, runner: JobRunner, owner: str, jsonl: object, row_no: object, s: Settings) -> Job:
+    """Queue "one step, up close" on one training row, rendered as the run would see it."""
+    splits = rows.split_rows(rows.parse_jsonl(jsonl))
+    n = check_int(row_no, low=1, high=len(splits.train), what="Example row")
+    r = _rendered(hub.tokenizer(MODEL), splits.train[n - 1], s)
+    config = {"source": base_source(hub, MODEL), "settings": asdict(s), "ids": r.ids, "labels": r.labels,
+              "threads": worker_threads()}
+    return runner.submit(owner, STEP_JOB, config)
 
 
 @dataclass
@@ -219,7 +241,8 @@ def follow(job: Job, runner: JobRunner, poll_s: float = 0.5) -> Iterator[Progres
                              "stopped and its memory was freed.")
     if job.status != DONE:
         raise UserInputError(job.error or "The training run failed.")
-    BEFORE.put(_before_key(job.config), [b["text"] for b in job.result["before"]])
+    if job.target == JOB:
+        BEFORE.put(_before_key(job.config), [b["text"] for b in job.result["before"]])
     progress.result = job.result
     yield progress
 

@@ -1,9 +1,9 @@
 """The fine-tuning job, run inside a training worker process (`playground.training.jobs`).
 
 It loads its own copy of the base model, answers the held-out prompts greedily (the "before"),
-wraps the model in a fresh LoRA adapter (peft), trains it with trl's `SFTTrainer` on rows that
-arrive already tokenised with their labels (see `playground.training.loss_mask`), and streams the
-trainer's own logged losses: every step's training loss, and the validation loss at every
+wraps the model in a fresh LoRA adapter (peft), trains it with transformers' `Trainer` on rows
+that arrive already tokenised with their labels (see `playground.training.loss_mask`), and streams
+the trainer's own logged losses: every step's training loss, and the validation loss at every
 evaluation from step 0 (the base model, `eval_on_start`). The adapter with the lowest validation
 loss is kept beside the last one. At the end it saves the adapter(s) in peft's format, merges the
 last one into its copy of the weights and answers the same prompts again (the "after"). Generation
@@ -52,12 +52,23 @@ def answer(model: Any, tokenizer: Any, prompts: list[dict], max_new_tokens: int)
     return out
 
 
+def perplexity(model: Any, texts: list[list[int]]) -> float:
+    """exp(mean cross-entropy per predicted token) over token-id lists: how many tokens the model is,
+    on average, as unsure between as if choosing uniformly."""
+    from playground.training.loss_mask import token_losses
+
+    losses = [token_losses(model, ids, ids) for ids in texts]
+    total = sum(float(x.nansum()) for x in losses)
+    count = sum(int((~x.isnan()).sum()) for x in losses)
+    return math.exp(total / max(count, 1))
+
+
 def peak_memory_mb() -> float:
     """This process's peak resident memory (Linux reports kilobytes)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _stream_callback(send: Send, lr: float, eval_every: int):
+def _stream_callback(send: Send, eval_every: int):
     from peft import get_peft_model_state_dict
     from transformers import TrainerCallback
 
@@ -100,13 +111,42 @@ def _stream_callback(send: Send, lr: float, eval_every: int):
     return Stream()
 
 
+def trainer_for(model: Any, tokenizer: Any, s: dict[str, Any], train_rows: list[dict], validation_rows: list[dict],
+                eval_every: int, callbacks: list, scratch: str):
+    """transformers' Trainer as the lab runs it, on rows that arrive tokenised, cut and labelled.
+
+    Not trl's SFTTrainer: its assistant-only loss cannot read SmolLM2's template (see
+    `playground.training.loss_mask`), and on a CPU its chunked LM head scores every position and
+    recomputes the head in the backward pass, about 1.5 times the bare step here. The plain Trainer
+    returns the model's own loss for these labels, so its logged losses are the numbers the
+    parity tests pin down."""
+    from datasets import Dataset
+    from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
+    from transformers.trainer_callback import PrinterCallback
+
+    args = TrainingArguments(
+        output_dir=scratch, save_strategy="no", report_to="none", disable_tqdm=True,
+        per_device_train_batch_size=s["batch_size"], per_device_eval_batch_size=max(8, s["batch_size"]),
+        num_train_epochs=s["epochs"], learning_rate=s["learning_rate"], lr_scheduler_type="constant",
+        warmup_steps=0, weight_decay=0.0, seed=s["seed"], data_seed=s["seed"],
+        logging_steps=1, logging_nan_inf_filter=False,  # a NaN loss must reach us, not be averaged away
+        eval_strategy="steps", eval_steps=eval_every, eval_on_start=True, prediction_loss_only=True,
+        dataloader_num_workers=0, dataloader_pin_memory=False,
+    )
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    trainer = Trainer(model=model, args=args, processing_class=tokenizer, callbacks=callbacks,
+                      data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100),
+                      train_dataset=Dataset.from_list(train_rows), eval_dataset=Dataset.from_list(validation_rows))
+    trainer.remove_callback(PrinterCallback)  # the logs go to the progress channel, not the server's terminal
+    return trainer
+
+
 def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
     """The job: config as `lab.job_config` builds it; returns the run's JSON-ready result."""
     import torch
-    from datasets import Dataset
-    from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
+    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
     from transformers import set_seed
-    from trl import SFTConfig, SFTTrainer
 
     started = time.perf_counter()
     torch.set_num_threads(config["threads"])
@@ -121,6 +161,8 @@ def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
         send("status", text=f"the base model answers the {len(prompts)} held-out prompt(s)")
         before = answer(model, tokenizer, prompts, config["max_new_tokens"])
     send("before", texts=before)
+    sets = config.get("perplexity") or {}
+    ppl_before = {name: perplexity(model, texts) for name, texts in sets.items()}
 
     set_seed(s["seed"])  # the adapter's random initial A matrices, then the trainer's shuffling
     lora = LoraConfig(r=s["rank"], lora_alpha=s["alpha"], target_modules=list(s["targets"]), lora_dropout=0.0,
@@ -131,23 +173,11 @@ def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
 
     steps_per_epoch = math.ceil(len(config["train"]) / s["batch_size"])
     total_steps = steps_per_epoch * s["epochs"]
-    eval_every = max(1, math.ceil(total_steps / config["evaluations"]))
-    stream = _stream_callback(send, s["learning_rate"], eval_every)
+    # at least one validation point per epoch, so many epochs on a small set show where it turns up
+    eval_every = max(1, math.ceil(total_steps / max(config["evaluations"], s["epochs"])))
+    stream = _stream_callback(send, eval_every)
     with tempfile.TemporaryDirectory(prefix="playground-sft-") as scratch:
-        args = SFTConfig(
-            output_dir=scratch, save_strategy="no", report_to="none", disable_tqdm=True,
-            per_device_train_batch_size=s["batch_size"], per_device_eval_batch_size=max(8, s["batch_size"]),
-            num_train_epochs=s["epochs"], learning_rate=s["learning_rate"], lr_scheduler_type="constant",
-            warmup_steps=0, weight_decay=0.0, seed=s["seed"], data_seed=s["seed"],
-            logging_steps=1, logging_nan_inf_filter=False,  # a NaN loss must reach us, not be averaged away
-            eval_strategy="steps", eval_steps=eval_every, eval_on_start=True,
-            bf16=False, fp16=False, gradient_checkpointing=False, dataloader_num_workers=0,
-            max_length=None, packing=False,  # rows arrive tokenised, cut and labelled already
-        )
-        trainer = SFTTrainer(
-            model=model, args=args, processing_class=tokenizer, callbacks=[stream],
-            train_dataset=Dataset.from_list(config["train"]), eval_dataset=Dataset.from_list(config["validation"]),
-        )
+        trainer = trainer_for(model, tokenizer, s, config["train"], config["validation"], eval_every, [stream], scratch)
         send("status", text=f"training: {total_steps} steps of {s['batch_size']} rows")
         train_began = time.perf_counter()
         trainer.train()
@@ -166,16 +196,29 @@ def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
     out_dir = Path(config["out_dir"])
     model.save_pretrained(out_dir / "adapter")  # peft's format: adapter_config.json + adapter_model.safetensors
     last_step = train_curve[-1]["step"] if train_curve else 0
-    if stream.best_state is not None and stream.best_step != last_step:
-        last_state = {k: v.detach().clone() for k, v in get_peft_model_state_dict(model).items()}
-        set_peft_model_state_dict(model, stream.best_state)
-        model.save_pretrained(out_dir / "best")
-        set_peft_model_state_dict(model, last_state)
+    best_saved = stream.best_state is not None and stream.best_step != last_step
+    n_new = config["max_new_tokens"]
+
+    def merged_answers(which: list[dict]) -> list[str]:
+        model.merge_adapter()  # the adapter folded into the weights: the same maths, faster decoding
+        try:
+            return answer(model, tokenizer, which, n_new)
+        finally:
+            model.unmerge_adapter()
 
     send("status", text="the tuned model answers the same prompts")
-    model.merge_adapter()  # the same maths as the adapter beside the weights, one matrix per layer: faster decoding
-    after = answer(model, tokenizer, prompts, config["max_new_tokens"])
+    after = merged_answers(prompts)
+    # the chat-template mistake: the same questions as bare text, not in the template it was trained with
+    no_template = merged_answers([{"ids": p["raw_ids"]} for p in prompts]) if config.get("without_template") else None
+    model.merge_adapter()
+    ppl = {name: {"before": ppl_before[name], "after": perplexity(model, texts)} for name, texts in sets.items()}
     model.unmerge_adapter()
+    best_after = None
+    if best_saved:
+        set_peft_model_state_dict(model, stream.best_state)
+        model.save_pretrained(out_dir / "best")
+        send("status", text=f"the best checkpoint (step {stream.best_step}) answers too")
+        best_after = merged_answers(prompts)
     return {
         "trainable_params": int(trainable),
         "total_params": int(total_params),
@@ -190,4 +233,7 @@ def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
         "train_seconds": train_s,
         "steps": total_steps,
         "peak_mb": peak_memory_mb(),
+        "best_after": best_after,  # the best checkpoint's answers, when it is not the last step
+        "no_template": no_template,  # the last adapter's answers without the chat template, when asked
+        "perplexity": ppl,  # raw text: {"domain"|"general": {"before", "after"}}
     }

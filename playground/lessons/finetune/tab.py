@@ -79,7 +79,8 @@ def inspect_data(hub: ModelHub, jsonl: str, row_no, assistant_only: bool, max_le
     splits = rows.split_rows(rows.parse_jsonl(jsonl))
     summary = [f"**Data:** {splits.counts()}."] + splits.notes
     if splits.kind != rows.CHAT:
-        summary.append("These are raw-text rows: the chat fine-tuning here needs chat rows.")
+        summary.append("Raw text: this is continued pretraining. Every token carries loss, and the run reports "
+                       "perplexity on the held-out rows and on general text, before and after.")
     pick = check_int(row_no, low=1, high=10**6, what="Example row")
     row = splits.train[min(pick, len(splits.train)) - 1]
     length = check_int(max_length, low=16, high=lab.MAX_LENGTH, what="Max length")
@@ -93,22 +94,22 @@ def inspect_data(hub: ModelHub, jsonl: str, row_no, assistant_only: bool, max_le
 
 def _outputs(p: lab.Progress, questions: list[str], plot_due: bool):
     ba = gr.skip() if p.before is None else views.answers_html(
-        [{"prompt": q, "text": t} for q, t in zip(questions, p.before)], None)
+        questions, [("Base model (before)", p.before), ("Tuned model (after)", None)])
     return (views.progress_md(p.place, p.status, p.step, p.total_steps, p.elapsed, p.seconds_left()),
             views.loss_figure(p.train, p.eval, p.total_steps) if plot_due else gr.skip(),
             views.params_md(p.trainable, p.total), ba)
 
 
 def train_run(hub: ModelHub, jsonl, rank, alpha, targets, learning_rate, epochs, batch_size, max_length,
-              assistant_only, seed, request: gr.Request):
+              assistant_only, seed, without_template, request: gr.Request):
     """Queue a run for this session, stream its progress, and keep its adapters when it succeeds."""
     s = lab.check_settings(rank, learning_rate, epochs, seed, assistant_only, alpha, targets, batch_size, max_length)
     session = getattr(request, "session_hash", None) or "anonymous"
     store, runner = adapter_store(), default_runner()
     run_dir = store.reserve(session)
-    kept = False
+    kept, job = False, None
     try:
-        job, prepared = lab.start(hub, runner, session, jsonl, s, run_dir)
+        job, prepared = lab.start(hub, runner, session, jsonl, s, run_dir, without_template=bool(without_template))
         questions = [p["question"] for p in prepared.prompts]
         drawn = -1
         for p in lab.follow(job, runner):
@@ -122,19 +123,43 @@ def train_run(hub: ModelHub, jsonl, rank, alpha, targets, learning_rate, epochs,
         done = (f"**Done** in {d['seconds']:.0f} s: {d['steps']} steps ({d['train_seconds']:.0f} s of training), "
                 f"peak memory of the worker {d['peak_mb']:.0f} MB. The best validation loss was at step "
                 f"{d['best_step']}" + (" (the base model itself: training never beat it)." if d["best_step"] == 0 else ".")
-                + "".join(f"\n\n{n}" for n in prepared.notes))
+                + "".join(f"\n\n{n}" for n in prepared.notes) + "\n\n" + views.perplexity_md(d["perplexity"]))
         yield (done, views.loss_figure(d["train"], d["eval"], d["steps"]),
                views.params_md(d["trainable_params"], d["total_params"], d["adapter_bytes"]),
-               views.answers_html(d["before"], d["after"]),
+               views.answers_html([b["prompt"] for b in d["before"]], views.result_columns(d)),
                gr.DownloadButton(value=str(last.zip_path), visible=True),
                gr.DownloadButton(value=str(best.zip_path), visible=True) if best else gr.DownloadButton(visible=False),
                session)
     finally:
+        if job is not None and job.status not in ENDED:
+            runner.cancel(session)  # the page went away mid-run: no worker is left behind
         if not kept:
-            active = default_runner().active(session)
-            if active is not None and active.status not in ENDED:
-                default_runner().cancel(session)  # the page went away mid-run: stop the worker too
             store.discard(run_dir)
+
+
+def step_run(hub: ModelHub, jsonl, row_no, rank, alpha, targets, learning_rate, max_length, assistant_only, seed,
+             request: gr.Request):
+    """One optimizer step on the shown row, in a worker, then its views."""
+    s = lab.check_settings(rank, learning_rate, 1, seed, assistant_only, alpha, targets, 1, max_length)
+    session = getattr(request, "session_hash", None) or "anonymous"
+    runner = default_runner()
+    job = lab.start_step(hub, runner, session, jsonl, row_no, s)
+    try:
+        for p in lab.follow(job, runner):
+            yield (views.progress_md(p.place, p.status, 0, 0, 0, None), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+                   gr.skip())
+    finally:
+        if job.status not in ENDED:
+            runner.cancel(session)  # the page went away mid-step
+    r = p.result
+    first = views.loss_positions(r)[0]  # the first token that carries loss
+    yield (views.step_cost_md(r), views.step_tokens_html(r), views.step_top_html(r, first),
+           gr.Slider(minimum=1, maximum=len(r["tokens"]) - 1, value=first), views.moved_figure(r["moved"]), r)
+
+
+@friendly
+def step_position(r: dict | None, position):
+    return gr.skip() if r is None else views.step_top_html(r, position)
 
 
 @friendly
@@ -144,9 +169,10 @@ def cancel_run(request: gr.Request) -> str:
 
 
 def forget_session(request: gr.Request) -> None:
-    """The browser tab closed: its adapters go."""
+    """The browser tab closed: its run (if any) stops and its adapters go."""
     session = getattr(request, "session_hash", None)
     if session:
+        default_runner().cancel(session)
         adapter_store().remove_session(session)
 
 
@@ -168,9 +194,15 @@ class Handlers:
 
     @friendly
     def train(self, jsonl, rank, alpha, targets, learning_rate, epochs, batch_size, max_length, assistant_only,
-              seed, request: gr.Request):
+              seed, without_template, request: gr.Request):
         yield from train_run(self.hub, jsonl, rank, alpha, targets, learning_rate, epochs, batch_size, max_length,
-                             assistant_only, seed, request)
+                             assistant_only, seed, without_template, request)
+
+    @friendly
+    def step(self, jsonl, row_no, rank, alpha, targets, learning_rate, max_length, assistant_only, seed,
+             request: gr.Request):
+        yield from step_run(self.hub, jsonl, row_no, rank, alpha, targets, learning_rate, max_length, assistant_only,
+                            seed, request)
 
     @friendly
     def finetune(self, dataset_jsonl: str, rank: int, learning_rate: float, epochs: int, seed: int,
@@ -205,6 +237,8 @@ def build_tab(hub: ModelHub) -> None:
             "the last one?",
             "Train the same set with *assistant-only loss* off: is the validation loss comparable? Are the answers?",
             "Set rank 1, then rank 32: how do the trainable parameters and the adapter size change, and the answers?",
+            "Click *Continued pretraining: beekeeping*: raw text, loss on every token. Beekeeping text gets less "
+            "surprising; does general text get more surprising (forgetting)?",
         ],
     )
     defaults = lab.Settings()
@@ -235,6 +269,8 @@ def build_tab(hub: ModelHub) -> None:
             with gr.Row():
                 assistant_only = gr.Checkbox(value=defaults.assistant_only, label="Loss on the assistant's answers only")
                 seed = gr.Number(defaults.seed, precision=0, minimum=0, maximum=lab.MAX_SEED, label="Seed")
+            without_template = gr.Checkbox(value=False, label="Afterwards, also ask the tuned model without its chat "
+                                                             "template (a classic mistake; takes a few seconds more)")
             with gr.Row():
                 train_btn = gr.Button("Train", variant="primary")
                 cancel_btn = gr.Button("Cancel", variant="stop")
@@ -247,14 +283,27 @@ def build_tab(hub: ModelHub) -> None:
             ["json", rows.builtin_jsonl("json"), 8, 1e-3, 2, True],
             ["bullets", rows.builtin_jsonl("bullets"), 8, 1e-3, 2, True],
             ["tutor", rows.builtin_jsonl("tutor"), 8, 1e-2, 2, True],
+            ["beekeeping", rows.builtin_jsonl("beekeeping"), 8, 1e-3, 2, True],
         ],
         example_labels=["Teach the tutor", "Overfit: 10 epochs on 6 rows", "Loss on every token",
-                        "Answer in JSON", "Three bullet points", "Learning rate 10× too high"],
+                        "Answer in JSON", "Three bullet points", "Learning rate 10× too high",
+                        "Continued pretraining: beekeeping"],
         inputs=[picker, jsonl, rank, lr, epochs, assistant_only],
     )
     with gr.Accordion("What the loss sees", open=True):
         row_no = gr.Slider(1, 2, value=1, step=1, label="Example row (training set)")
         sees = gr.HTML()
+    with gr.Accordion("One step, up close: training vs inference", open=False):
+        gr.Markdown("Take one optimizer step on the row above alone (with the settings below) and see what changes: "
+                    "each token's loss, the next-token distribution at any position, which weights moved, and what "
+                    "the step cost against a plain forward pass.")
+        step_btn = gr.Button("Take one step on this row")
+        step_md = gr.Markdown()
+        step_tokens = gr.HTML()
+        step_pos = gr.Slider(1, 2, value=1, step=1, label="Position (token predicted)")
+        step_top = gr.HTML()
+        step_plot = gr.Plot(label="Weights moved")
+        step_state = gr.State(None)
     progress_md = gr.Markdown()
     plot = gr.Plot(label="Loss")
     params = gr.Markdown()
@@ -265,6 +314,7 @@ def build_tab(hub: ModelHub) -> None:
 
     # wiring
     picker.change(pick_dataset, picker, jsonl, api_name="finetune_pick", **LIGHT_WORK)
+    jsonl.input(lambda: OWN, None, picker, api_name="finetune_edited", **LIGHT_WORK)  # edited: no longer the built-in
     upload.upload(read_upload, upload, [jsonl, picker], api_name="finetune_upload", **LIGHT_WORK)
     handlers = Handlers(hub)
     root = Context.root_block  # the app's gr.Blocks, which this tab is being built inside
@@ -272,9 +322,13 @@ def build_tab(hub: ModelHub) -> None:
           handlers.inspect, [jsonl, row_no, assistant_only, max_len], [data_md, sees, row_no],
           api_name="finetune_inspect", trigger_mode="always_last", **LIGHT_WORK)
     train_btn.click(handlers.train,
-                    [jsonl, rank, alpha, targets, lr, epochs, batch, max_len, assistant_only, seed],
+                    [jsonl, rank, alpha, targets, lr, epochs, batch, max_len, assistant_only, seed, without_template],
                     [progress_md, plot, params, answers, dl_last, dl_best, session_state],
                     api_name="finetune_train", **TRAINING_WAIT)
     cancel_btn.click(cancel_run, None, progress_md, api_name="finetune_cancel", **LIGHT_WORK)
+    step_btn.click(handlers.step, [jsonl, row_no, rank, alpha, targets, lr, max_len, assistant_only, seed],
+                   [step_md, step_tokens, step_top, step_pos, step_plot, step_state], api_name="finetune_step",
+                   **TRAINING_WAIT)
+    step_pos.release(step_position, [step_state, step_pos], step_top, api_name="finetune_step_position", **LIGHT_WORK)
     root.unload(forget_session)
     gr.api(handlers.finetune, api_name="finetune", **TRAINING_WAIT)

@@ -106,17 +106,108 @@ def progress_md(place: int, status: str, step: int, total_steps: int, elapsed: f
     return f"{bar}\n\n**Step {step} of {total_steps}** · {elapsed:.0f} s{eta} · {status}"
 
 
-def answers_html(before: Sequence[dict], after: Sequence[dict] | None,
-                 headers: tuple[str, str] = ("Base model (before)", "Tuned model (after)")) -> str:
-    """The held-out prompts with both answers side by side (after may still be coming)."""
-    rows = []
-    for i, b in enumerate(before):
-        a = after[i]["text"] if after else "<i>… after training</i>"
-        a = a if not after else html.escape(a)
-        rows.append(
-            f"<tr><td style='vertical-align:top'><b>{html.escape(b['prompt'])}</b></td>"
-            f"<td style='vertical-align:top;white-space:pre-wrap'>{html.escape(b['text'])}</td>"
-            f"<td style='vertical-align:top;white-space:pre-wrap'>{a}</td></tr>")
-    return ("<table class='ft-answers' style='width:100%;table-layout:fixed'><thead><tr><th style='width:20%'>"
-            f"Held-out prompt</th><th>{headers[0]}</th><th>{headers[1]}</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table>")
+def answers_html(questions: Sequence[str], columns: Sequence[tuple[str, Sequence[str] | None]]) -> str:
+    """The held-out prompts with one column of answers per model; a column still to come is None."""
+    head = "".join(f"<th>{html.escape(title)}</th>" for title, _ in columns)
+    body = []
+    for i, q in enumerate(questions):
+        cells = "".join(
+            "<td style='vertical-align:top'><i>… after training</i></td>" if texts is None else
+            f"<td style='vertical-align:top;white-space:pre-wrap'>{html.escape(texts[i])}</td>"
+            for _, texts in columns)
+        body.append(f"<tr><td style='vertical-align:top'><b>{html.escape(q)}</b></td>{cells}</tr>")
+    return ("<table class='ft-answers' style='width:100%;table-layout:fixed'><thead><tr>"
+            f"<th style='width:18%'>Held-out prompt</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def perplexity_md(ppl: dict[str, dict[str, float]]) -> str:
+    """Continued pretraining's report: perplexity on held-out domain text and on general text."""
+    if not ppl:
+        return ""
+    names = {"domain": "held-out text from the training domain", "general": "general text it never trained on"}
+    lines = ["**Perplexity** (lower = the text surprises the model less; e^loss per token):"]
+    for name, p in ppl.items():
+        change = p["after"] / p["before"] - 1
+        verdict = "easier" if change < 0 else "harder: the model forgets a little of what it knew"
+        lines.append(f"- {names.get(name, name)}: {p['before']:.1f} → {p['after']:.1f} ({change:+.0%}, {verdict})")
+    return "\n".join(lines)
+
+
+def result_columns(result: dict) -> list[tuple[str, Sequence[str]]]:
+    """Base, tuned, and where the run has them: the best checkpoint, and the tuned model without its template."""
+    cols = [("Base model (before)", [b["text"] for b in result["before"]]),
+            ("Tuned model (after, last step)", [a["text"] for a in result["after"]])]
+    if result.get("best_after"):
+        cols.append((f"Best checkpoint (step {result['best_step']})", result["best_after"]))
+    if result.get("no_template"):
+        cols.append(("Tuned, asked without the chat template", result["no_template"]))
+    return cols
+
+
+# --- one step, up close -------------------------------------------------------------------------------
+
+STEP_STYLE = (
+    "<style>.ft-down{background:hsla(130,60%,45%,0.30)}.ft-up{background:hsla(0,70%,55%,0.30)}"
+    ".ft-num{display:block;font-size:0.7em;opacity:0.8;text-align:center;line-height:1.1}</style>"
+)
+
+
+def step_tokens_html(r: dict) -> str:
+    """Each token with the loss it cost before and after the step: green where it fell, red where it rose."""
+    chips = [f'<span class="ft-tok ft-free">{visible_text(r["tokens"][0]) or "∅"}</span>']
+    for i, piece in enumerate(r["tokens"][1:]):
+        b, a = r["before"][i], r["after"][i]
+        body = visible_text(piece) or "∅"
+        if b is None:
+            chips.append(f'<span class="ft-tok ft-free" title="no loss on this token">{body}</span>')
+            continue
+        cls = "ft-down" if a < b else "ft-up"
+        title = f"token {i + 1}: loss {b:.2f} → {a:.2f} nats"
+        chips.append(f'<span class="ft-tok {cls}" title="{html.escape(title)}">{body}'
+                     f'<span class="ft-num">{b:.1f}→{a:.1f}</span></span>' + ("<br>" if piece.endswith("\n") else ""))
+    return LOSS_STYLE + STEP_STYLE + '<div class="ft-chips">' + "".join(chips) + "</div>"
+
+
+def loss_positions(r: dict) -> list[int]:
+    """The token positions (from 1) that carry loss."""
+    return [i + 1 for i, b in enumerate(r["before"]) if b is not None]
+
+
+def step_top_html(r: dict, position: int) -> str:
+    """The next-token distribution that predicted token `position`, before and after the step."""
+    position = max(1, min(int(position), len(r["tokens"]) - 1))
+    target = r["tokens"][position]
+
+    def column(top):
+        return "".join(f"<tr><td>{'<b>' if t == target else ''}{visible_text(t)}{'</b>' if t == target else ''}</td>"
+                       f"<td style='text-align:right'>{p:.1%}</td></tr>" for t, p in top)
+
+    return (LOSS_STYLE + f"<div>Predicting token {position}, <b>{visible_text(target)}</b>, from everything before it "
+            "(the true token in bold):</div><table style='display:inline-table;margin-right:2em'><tr><th colspan=2>before"
+            f"</th></tr>{column(r['top_before'][position - 1])}</table><table style='display:inline-table'><tr>"
+            f"<th colspan=2>after one step</th></tr>{column(r['top_after'][position - 1])}</table>")
+
+
+def moved_figure(moved: list[dict]) -> go.Figure:
+    """How far each adapted weight moved in the step: |scale·B·A| / |W|, per layer and projection."""
+    modules = [m for m in ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+               if any(x["module"] == m for x in moved)]
+    layers = sorted({x["layer"] for x in moved})
+    z = [[next((x["relative"] for x in moved if x["layer"] == layer and x["module"] == m), None) for layer in layers]
+         for m in modules]
+    fig = go.Figure(go.Heatmap(z=z, x=layers, y=modules, colorscale="Viridis", colorbar={"title": "|ΔW| / |W|"},
+                               hovertemplate="layer %{x}, %{y}: %{z:.2e}<extra></extra>"))
+    fig.update_layout(title="Which weights moved in one step (relative size of the change)", height=300,
+                      xaxis={"title": "layer"}, margin={"l": 80, "r": 20, "t": 50, "b": 40})
+    return fig
+
+
+def step_cost_md(r: dict) -> str:
+    mb = 1e6
+    return (
+        f"**Inference** (one forward pass): {r['forward_s'] * 1000:.0f} ms, keeping nothing once it is done. "
+        f"**Training** (forward + backward + update): {r['train_s'] * 1000:.0f} ms, "
+        f"{r['train_s'] / max(r['forward_s'], 1e-9):.1f}× as long. Beyond the {r['weight_bytes'] / mb:.0f} MB of "
+        f"weights, training held {r['activation_bytes'] / mb:.0f} MB of activations for the backward pass, "
+        f"{r['grad_bytes'] / mb:.1f} MB of gradients and {r['optimizer_bytes'] / mb:.1f} MB of optimizer state "
+        "(two running averages per trainable weight). Only the adapter moved: the base weights are frozen.")
