@@ -1,5 +1,5 @@
-"""Grounding: retrieval finds the gold passages, the support checker flags a planted claim and
-accepts a copied one (at a measured threshold), token probabilities are the model's own
+"""Grounding: retrieval finds the gold passages, the support checker keeps its measured precision
+on labelled hard negatives and certifies no invention built from other passages' words, token probabilities are the model's own
 softmax, the same seed gives the same answers, the API returns its documented shape, and
 bad input (empty question, empty knowledge base, very long question) gets a clear message."""
 
@@ -118,12 +118,16 @@ def test_upload_messages(tmp_path):
 # --- support checker --------------------------------------------------------------------------------
 
 
+def _retrieved(st, question, mode="hybrid", k=3):
+    return [h.text for h in ret.retrieve(st, KB, question, k, mode)]
+
+
 def test_support_flags_planted_and_accepts_copied(st):
     q = "What is the capital of Quillmere?"
-    passages = [h.text for h in ret.retrieve(st, KB, q, 3)]
+    passages = _retrieved(st, q)
     copied = KB[1]
     planted = "The capital of Quillmere is Lisbon, which was founded in 1147."
-    checks = sup.check_support(st, [copied, planted], passages, q)
+    checks = sup.check_support([copied, planted], passages, q, sup.corpus_for(KB))
     assert checks[0].supported and passages[checks[0].passage] == copied
     assert not checks[1].supported
     assert "lisbon" in checks[1].missing
@@ -131,17 +135,64 @@ def test_support_flags_planted_and_accepts_copied(st):
 
 def test_support_rejects_a_wrong_number(st):
     q = "How tall is Mount Corvel?"
-    passages = [h.text for h in ret.retrieve(st, KB, q, 3)]
-    [c] = sup.check_support(st, ["Mount Corvel rises to 1,512 metres above sea level."], passages, q)
+    [c] = sup.check_support(["Mount Corvel rises to 1,512 metres above sea level."], _retrieved(st, q), q, sup.corpus_for(KB))
     assert not c.supported and not c.numbers_ok
 
 
-def test_support_threshold_is_the_measured_one(st):
-    rows = sup.calibration_scores(st, KB, lambda q: [h.text for h in ret.retrieve(st, KB, q, 3)])
-    threshold, accuracy = sup.calibrate(rows)
-    assert accuracy >= 0.9
-    assert sup.balanced_accuracy(rows, sup.SUPPORT_THRESHOLD) == pytest.approx(accuracy)
-    assert abs(threshold - sup.SUPPORT_THRESHOLD) <= 0.05
+@pytest.mark.parametrize(
+    "question, sentence, mode",
+    [  # what the old checker certified: words from passages about other things
+        ("Who designed the flag of Quillmere?", "The flag of Quillmere is designed by the Quillish people.", "hybrid"),
+        ("Who designed the flag of Quillmere?", "The flag of Quillmere is designed by the Quillish people.", "dense"),
+        ("Who is the Harbourwarden of Quillmere today?", "The Harbourwarden of Quillmere is the port and city of Port Anselm", "dense"),
+        ("Who is the Harbourwarden of Quillmere today?", "The Harbourwarden of Quillmere is the port and city of Port Anselm", "hybrid"),
+    ],
+)
+def test_support_does_not_certify_inventions_from_other_passages(st, question, sentence, mode):
+    corpus = sup.corpus_for(KB)
+    [c] = sup.check_support([sentence], _retrieved(st, question, mode), question, corpus)
+    assert not c.supported, c
+    [c] = sup.check_support([sentence], KB, question, corpus)  # not even against the whole base
+    assert not c.supported, c
+
+
+def test_support_checker_on_the_labelled_hard_negatives(st):
+    """Precision of "supported" on the labelled set (hard negatives: wrong numbers, swapped
+    names, inventions in the passages' words, SmolLM2's own sentences) must stay high."""
+    labels = sup.load_labels()
+    assert len(labels) >= 60 and 0.3 <= sum(lab.supported for lab in labels) / len(labels) <= 0.7
+    corpus = sup.corpus_for(KB)
+    measured = {
+        "hybrid top-3": sup.measure(labels, lambda q: _retrieved(st, q, "hybrid"), corpus),
+        "dense top-3": sup.measure(labels, lambda q: _retrieved(st, q, "dense"), corpus),
+        "whole knowledge base": sup.measure(labels, lambda q: KB, corpus),
+    }
+    held_out = [lab for lab in labels if lab.split == "test"]
+    measured["held-out, whole base"] = sup.measure(held_out, lambda q: KB, corpus)
+    report = "; ".join(
+        f"{name}: precision {q.precision:.3f} ({q.true_positives}/{q.true_positives + q.false_positives}), "
+        f"recall {q.recall:.3f} ({q.true_positives}/{q.positives})"
+        for name, q in measured.items()
+    )
+    # measured when the checker was written: 0.965 / 0.959 / 0.953 precision, 1.0 on the held-out part
+    assert all(q.precision >= 0.93 for q in measured.values()), report
+    assert measured["hybrid top-3"].recall >= 0.9 and measured["whole knowledge base"].recall >= 0.9, report
+    assert pipe.checker_quality_whole_kb() == measured["whole knowledge base"]
+
+
+def test_support_terms_numbers_names_and_stems():
+    lower = sup.lower_case_words(KB)
+    got = {t.stem: t.kind for t in sup.terms("Tidecourt is played by seventeen Quillish teams, not 1,412.", lower)}
+    assert got == {"tidecourt": "word", "play": "word", "17": "number", "quillish": "name", "team": "word",
+                   "not": "negation", "1412": "number"}
+
+
+def test_a_bare_answer_is_read_with_its_question():
+    q_members, q_hotels = "How many members does the Tidemoot have?", "How many hotels are there in Port Anselm?"
+    corpus = sup.corpus_for(KB)
+    [yes] = sup.check_support(["The answer is: 17"], [KB[12]], q_members, corpus)
+    [no] = sup.check_support(["The answer is: 61000"], [KB[2]], q_hotels, corpus)
+    assert yes.supported and not no.supported
 
 
 def test_sentence_split_keeps_citations_with_their_sentence():
@@ -267,7 +318,9 @@ def test_tab_answers_both_ways(page, monkeypatch):
     pg.get_by_role("button", name="Ask both ways").click()
     pg.get_by_text("Retrieved passages", exact=True).wait_for(timeout=180_000)
     pg.get_by_text("answered (live, from retrieval scores)").first.wait_for(timeout=60_000)
-    assert pg.get_by_text("sentence(s) stand on the retrieved passages").count() >= 1
+    assert pg.get_by_text("sentence(s) stand on a single retrieved passage").count() >= 1
+    pg.get_by_text("How the support checker decides, and how often it is right").click()
+    pg.get_by_text("against the whole knowledge base").wait_for(timeout=10_000)
     pg.wait_for_timeout(500)
     page.screenshot("grounding-answer")
     pg.get_by_role("button", name="Sample answers").click()

@@ -5,6 +5,7 @@ dataclass out per computation; the tab (`tab.py`) only lays out and wires, the v
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,10 +118,6 @@ class Answer:
     finished: bool = True  # False when it hit the token limit before the end-of-turn token
     abstained: bool = False
 
-    @property
-    def n_supported(self) -> int:
-        return sum(s.supported for s in self.sentences)
-
     def token_json(self) -> list[dict]:
         return [{"token": t.token, "prob": t.prob} for t in self.tokens]
 
@@ -162,10 +159,11 @@ def _generate(lm, messages: list[dict], *, seed: int, max_new_tokens: int,
     return ans.generate(lm, prompt, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)[0]
 
 
-def check_sentences(st, text: str, hits: Sequence[ret.Hit], question: str,
+def check_sentences(text: str, hits: Sequence[ret.Hit], question: str, passages: Sequence[str],
                     cite: bool) -> tuple[CheckedSentence, ...]:
-    """Support per sentence against the retrieved passages (the model's citations are recorded, not trusted)."""
-    checks = sup.check_support(st, sup.split_sentences(text), [h.text for h in hits], question)
+    """Support per sentence against the retrieved passages; the model's citations are recorded,
+    not trusted. Word rarity comes from the whole knowledge base."""
+    checks = sup.check_support(sup.split_sentences(text), [h.text for h in hits], question, sup.corpus_for(passages))
     return tuple(
         CheckedSentence(
             support=c,
@@ -176,8 +174,8 @@ def check_sentences(st, text: str, hits: Sequence[ret.Hit], question: str,
     )
 
 
-def _checked(st, gen: ans.Generation, hits, question: str, cite: bool) -> Answer:
-    return Answer(gen.text, tuple(gen.tokens), check_sentences(st, gen.text, hits, question, cite), gen.finished)
+def _checked(gen: ans.Generation, hits, question: str, passages: Sequence[str], cite: bool) -> Answer:
+    return Answer(gen.text, tuple(gen.tokens), check_sentences(gen.text, hits, question, passages, cite), gen.finished)
 
 
 def ground(
@@ -204,7 +202,7 @@ def ground(
         grounded = Answer(IDK, abstained=True)
     else:
         g = _generate(lm, ans.grounded_messages(question, [h.text for h in hits]), seed=seed, max_new_tokens=max_new_tokens)
-        grounded = _checked(st, g, hits, question, cite=True)
+        grounded = _checked(g, hits, question, passages, cite=True)
     return GroundResult(
         question=question,
         k=k,
@@ -213,7 +211,7 @@ def ground(
         mode=mode,
         retrieved=tuple(hits),
         # the closed-book answer is checked against the same passages: did it say what they say?
-        closed_book=_checked(st, closed, hits, question, cite=False),
+        closed_book=_checked(closed, hits, question, passages, cite=False),
         grounded=grounded,
     )
 
@@ -307,8 +305,8 @@ def evaluate(hub: ModelHub, passages: Sequence[str], mode: str, k: int, seed: in
         closed = _generate(lm, ans.closed_book_messages(q.question), seed=seed, max_new_tokens=EVAL_MAX_NEW_TOKENS)
         grounded = _generate(lm, ans.grounded_messages(q.question, [h.text for h in hits]), seed=seed,
                              max_new_tokens=EVAL_MAX_NEW_TOKENS)
-        cs = check_sentences(st, closed.text, hits, q.question, cite=False)
-        gs = check_sentences(st, grounded.text, hits, q.question, cite=True)
+        cs = check_sentences(closed.text, hits, q.question, passages, cite=False)
+        gs = check_sentences(grounded.text, hits, q.question, passages, cite=True)
         rows.append(
             ev.EvalRow(
                 question=q.question,
@@ -329,6 +327,31 @@ def evaluate(hub: ModelHub, passages: Sequence[str], mode: str, k: int, seed: in
 def coverage(hub: ModelHub, passages: Sequence[str], mode: str) -> Coverage:
     st = hub.get(ENCODER_KEY).model
     return Coverage(tuple(ret.retrieve(st, list(passages), q.question, 1, mode)[0].score for q in ev.load_questions()))
+
+
+# --- how good the support checker is, on the labelled sentences ----------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def checker_quality_whole_kb() -> sup.Quality:
+    """Each labelled sentence against every passage of the built-in base: the checker alone,
+    with the most chances of a chance match (no model needed)."""
+    kb = ret.builtin_passages()
+    return sup.measure(sup.load_labels(), lambda _q: kb, sup.corpus_for(kb))
+
+
+def checker_quality(hub: ModelHub, k: int = DEFAULT_K) -> dict[str, sup.Quality]:
+    """Each labelled sentence against the k passages each retrieval mode gives its question on
+    the built-in base, as the tab checks answers."""
+    st = hub.get(ENCODER_KEY).model
+    kb = ret.builtin_passages()
+    corpus = sup.corpus_for(kb)
+    labels = sup.load_labels()
+    out = {}
+    for mode in ("hybrid", "dense"):
+        hits = {q: [h.text for h in ret.retrieve(st, kb, q, k, mode)] for q in {lab.question for lab in labels}}
+        out[mode] = sup.measure(labels, hits.__getitem__, corpus)
+    return out
 
 
 def read_upload(path: str | None) -> str:

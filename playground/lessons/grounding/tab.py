@@ -4,7 +4,8 @@ The learner asks about Quillmere, an island invented for this project, so no mod
 SmolLM2-135M answers twice: closed book (it answers fluently anyway: it invents), and grounded
 on the top-k passages retrieved from the knowledge base, numbered so it can cite them. Every
 answer token is coloured by the model's own probability; a support checker marks each sentence
-supported or not by the passages; below a retrieval-score threshold the grounded side abstains;
+supported or not by a single passage (its precision measured on labelled sentences, shown beside
+it); below a retrieval-score threshold the grounded side abstains;
 several sampled answers show how much the model agrees with itself; and an evaluation panel
 runs the built-in questions both ways and reports the accuracies and support rates, live.
 
@@ -128,6 +129,12 @@ def run_evaluation(hub: ModelHub, k: float, seed: float, kb: KnowledgeBase | Non
     return result, result.coverage
 
 
+@on_gpu
+@friendly
+def measure_checker(hub: ModelHub) -> str:
+    return view.checker_html(pipe.checker_quality_whole_kb(), pipe.checker_quality(hub))
+
+
 @friendly
 def load_file(path: str | None) -> str:
     return pipe.read_upload(path)
@@ -183,6 +190,9 @@ def build_tab(hub: ModelHub) -> None:
         closed_html = gr.HTML(label="Closed book")
         grounded_html = gr.HTML(label="Grounded")
     passages_html = gr.HTML()
+    with gr.Accordion("How the support checker decides, and how often it is right", open=False):
+        checker = gr.HTML(view.checker_html(pipe.checker_quality_whole_kb()))
+        measure_btn = gr.Button("Measure it on the passages retrieval gives it (and list its mistakes)")
     with gr.Accordion("Raw result (what the ground API returns)", open=False):
         api_json = gr.JSON(label="ground")
 
@@ -245,5 +255,6 @@ def build_tab(hub: ModelHub) -> None:
                                   api_name="grounding_eval", **MODEL_WORK)
     evaluated.success(**evaluation_views, api_name="grounding_eval_view", **LIGHT_WORK)
 
+    measure_btn.click(functools.partial(measure_checker, hub), None, [checker], api_name="grounding_checker", **MODEL_WORK)
     upload.upload(load_file, [upload], [kb_text], api_name="grounding_upload", **LIGHT_WORK)
     restore.click(restore_knowledge_base, None, [kb_text, mode], api_name="grounding_restore", **LIGHT_WORK)

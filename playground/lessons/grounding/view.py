@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from playground.lessons.grounding import evaluation as ev
+from playground.lessons.grounding import support as sup
 from playground.lessons.grounding.answer import TokenProb
 from playground.lessons.grounding.pipeline import (
     IDK,
@@ -22,7 +23,7 @@ from playground.lessons.grounding.pipeline import (
     GroundResult,
 )
 from playground.lessons.grounding.retrieval import Hit
-from playground.viz.generated_chips import likelihood_colour
+from playground.viz.colours import likelihood_colour
 
 THRESHOLDS = np.round(np.linspace(0, 1, 101), 2)  # where the trade-off curves are sampled
 LOW_CONFIDENCE = 0.30  # tokens the model gave less than this probability are marked
@@ -66,6 +67,22 @@ def tokens_html(tokens: Sequence[TokenProb]) -> str:
     return "".join(parts)
 
 
+def _why_not(c: sup.SentenceSupport) -> str:
+    """Why the checker did not certify a sentence, in the order it checks."""
+    if not c.claims:
+        return "it says nothing the question did not already say"
+    reasons = []
+    if not c.numbers_ok:
+        reasons.append("a number is not in the passage")
+    if not c.names_ok:
+        reasons.append("a name is not in the passage")
+    if not c.negation_ok:
+        reasons.append("the passage has no 'not'")
+    if c.missing:
+        reasons.append("not in the passage: " + ", ".join(c.missing[:6]))
+    return "; ".join(reasons)
+
+
 def sentences_html(sentences: Sequence[CheckedSentence], retrieved: Sequence[Hit]) -> str:
     """One row per sentence: verdict, score, the checker's passage and the model's own citations."""
     if not sentences:
@@ -75,7 +92,6 @@ def sentences_html(sentences: Sequence[CheckedSentence], retrieved: Sequence[Hit
     rows = []
     for s in sentences:
         c = s.support
-        verdict = "✓ supported" if c.supported else "✗ not supported"
         best = rank_of.get(s.passage)
         where = f"[{best}]" if best else "none"
         if s.cited:
@@ -83,24 +99,23 @@ def sentences_html(sentences: Sequence[CheckedSentence], retrieved: Sequence[Hit
             cite_note = f"model cited {cites}" + ("" if best in s.cited else " (a different passage)")
         else:
             cite_note = "model cited nothing"
-        why = ""
-        if not c.supported and c.missing:
-            why = " · not in the passage: " + ", ".join(_esc(w) for w in c.missing[:6])
-        if not c.supported and not c.numbers_ok:
-            why += " · a number does not match"
+        if c.supported:
+            verdict, detail = "✓ supported", f"stands on {where}"
+        else:
+            verdict, detail = "✗ not supported", f"closest {where}: {_why_not(c)}"
         rows.append(
             f"<tr><td style='padding:2px 6px'>{_esc(s.text)}</td><td style='padding:2px 6px;white-space:nowrap'>{verdict}</td>"
-            f"<td style='padding:2px 6px'>{c.score:.2f}<span style='opacity:0.6;font-size:0.85em'> "
-            f"(cos {c.cosine:.2f}, words {c.lexical:.0%})</span></td>"
-            f"<td style='padding:2px 6px;font-size:0.9em'>checker's best match {_esc(where)} · {_esc(cite_note)}{why}</td></tr>"
+            f"<td style='padding:2px 6px'>{c.score:.0%}</td>"
+            f"<td style='padding:2px 6px;font-size:0.9em'>{detail} · {_esc(cite_note)}</td></tr>"
         )
     head = (
-        f"<div style='margin-top:6px'><b>Support:</b> {n_ok} of {len(sentences)} sentence(s) stand on the retrieved "
-        f"passages ({n_ok / len(sentences):.0%}).</div>"
+        f"<div style='margin-top:6px'><b>Support:</b> {n_ok} of {len(sentences)} sentence(s) stand on a single retrieved "
+        f"passage ({n_ok / len(sentences):.0%}).</div>"
     )
     table = (
         "<table style='font-size:0.9em;border-collapse:collapse'><tr><th>sentence</th><th>verdict</th>"
-        "<th>score</th><th>passage</th></tr>" + "".join(rows) + "</table>"
+        "<th title='share of its content words, weighted by rarity, found in that passage'>words found</th>"
+        "<th>passage</th></tr>" + "".join(rows) + "</table>"
     )
     return head + table
 
@@ -244,3 +259,48 @@ def tradeoff_figure(
         title=None,
     )
     return fig
+
+
+def checker_html(whole_kb: sup.Quality, retrieved: dict[str, sup.Quality] | None = None) -> str:
+    """What the support checker does, what it cannot tell, and how often it is right on the
+    labelled sentences (measured in this process, not quoted)."""
+
+    def row(label: str, q: sup.Quality) -> str:
+        return (
+            f"<tr><td style='padding:2px 8px'>{_esc(label)}</td><td style='padding:2px 8px'>{q.precision:.1%}</td>"
+            f"<td style='padding:2px 8px'>{q.recall:.1%}</td><td style='padding:2px 8px'>{q.false_positives} of "
+            f"{q.n - q.positives}</td><td style='padding:2px 8px'>{q.positives - q.true_positives} of {q.positives}</td></tr>"
+        )
+
+    rows = [row("against the whole knowledge base", whole_kb)]
+    rows += [row(f"against the passages {label} retrieval gives it (k=3)", q) for label, q in (retrieved or {}).items()]
+    mistakes = ""
+    if retrieved:
+        q = next(iter(retrieved.values()))
+        items = "".join(
+            f"<li>{'certified, but no passage says so' if not w.supported else 'missed'} ({_esc(w.kind)}): "
+            f"<i>{_esc(w.sentence)}</i></li>"
+            for w in q.wrong
+        )
+        mistakes = f"<div style='margin-top:4px'>Its mistakes with {next(iter(retrieved))} retrieval:</div><ul>{items}</ul>"
+    return (
+        "<div style='font-size:0.92em'>"
+        "<p>A sentence is <b>supported</b> when <b>one</b> retrieved passage contains every number in it, every name "
+        "in it (except names the question gave), any 'not' in it, and at least "
+        f"{sup.SUPPORT_THRESHOLD:.0%} of its content words weighted by how rare each word is in the knowledge base "
+        "(plurals and tenses matched). Words from different passages never add up. A bare answer ('The answer is: 17') "
+        "is read with the question's words, and a sentence that only repeats the question claims nothing.</p>"
+        "<p><b>It can tell</b> a wrong number, a swapped name, and a claim built from words of several passages. "
+        "<b>It cannot tell</b> word order or relations (a passage that says <i>western</i> coast still backs a sentence "
+        "saying <i>eastern</i> when every other word matches), a paraphrase in words the passage does not use, a "
+        "'not' inside the passage, or whether a true sentence answers the question at all. It is a word-level "
+        "check for a lesson, not a fact-checker. Asked 'does the passage say so?', SmolLM2-135M itself did no better "
+        "than a coin on these sentences (tested while building the checker), so the model is not asked.</p>"
+        f"<p>Measured now on {whole_kb.n} labelled sentences (assets/grounding/support_labels.jsonl: {whole_kb.positives} "
+        "supported, the rest hard negatives: wrong numbers, swapped names, inventions that reuse the passages' words, "
+        "and sentences SmolLM2 wrote). Precision = of the sentences marked supported, the share that are; recall = of "
+        "the supported ones, the share it marks.</p>"
+        "<table style='border-collapse:collapse'><tr><th style='padding:2px 8px'></th><th style='padding:2px 8px'>precision</th>"
+        "<th style='padding:2px 8px'>recall</th><th style='padding:2px 8px'>certified wrongly</th>"
+        "<th style='padding:2px 8px'>missed</th></tr>" + "".join(rows) + "</table>" + mistakes + "</div>"
+    )
