@@ -1,5 +1,6 @@
 """Grounding: retrieval finds the gold passages, the support checker keeps its measured precision
-on labelled hard negatives and certifies no invention built from other passages' words, token probabilities are the model's own
+on labelled hard negatives and certifies no invention built from other passages' words, the
+grounded side abstains on the unanswerable questions by default, token probabilities are the model's own
 softmax, the same seed gives the same answers, the API returns its documented shape, and
 bad input (empty question, empty knowledge base, very long question) gets a clear message."""
 
@@ -185,6 +186,7 @@ def test_support_terms_numbers_names_and_stems():
     got = {t.stem: t.kind for t in sup.terms("Tidecourt is played by seventeen Quillish teams, not 1,412.", lower)}
     assert got == {"tidecourt": "word", "play": "word", "17": "number", "quillish": "name", "team": "word",
                    "not": "negation", "1412": "number"}
+    assert sup.main_clause("The national bird is the ashwing heron, a proud creature.") == "The national bird is the ashwing heron"
 
 
 def test_a_bare_answer_is_read_with_its_question():
@@ -214,6 +216,23 @@ def test_correctness_rule():
     assert ev.is_correct("I don’t know.", ())
     assert ev.is_correct("Anything", (), abstained=True)
     assert not ev.is_correct("The bank is called Quillbank.", ())
+
+
+def _row(gold, answer, top, backed):
+    return ev.EvalRow("q?", tuple(gold), "closed", answer, top, None, 0, 1, int(backed), 1, backed)
+
+
+def test_evaluation_scores_both_abstain_rules():
+    rows = [
+        _row(["Port Anselm"], "It is Port Anselm.", 0.8, True),  # right and backed
+        _row(["17"], "It has 17 members, which is a lot.", 0.7, False),  # right, but the checker backs nothing
+        _row([], "The bank is the Quillmark Bank.", 0.6, False),  # an invention the checker refuses
+        _row([], "The flag was designed by the Quillish.", 0.3, False),  # below the retrieval threshold
+    ]
+    plain, gated = ev.summarise(rows, 0.4, support_rule=False), ev.summarise(rows, 0.4, support_rule=True)
+    assert (plain.answerable_right, plain.unanswerable_abstained, plain.wrong_answers) == (2, 1, 1)
+    assert (gated.answerable_right, gated.unanswerable_abstained, gated.wrong_answers) == (1, 2, 0)
+    assert plain.coverage == 0.75 and gated.coverage == 0.25
 
 
 # --- generation: the model's own probabilities, seeds ---------------------------------------------------
@@ -282,6 +301,31 @@ def test_api_ground_abstains_below_threshold(client, short_answers):
     assert out["retrieved"][0]["score"] < 0.99
 
 
+UNANSWERABLE = [q.question for q in ev.load_questions() if not q.gold]
+
+
+@pytest.mark.app
+@pytest.mark.parametrize("question", UNANSWERABLE)
+def test_api_ground_abstains_on_the_unanswerable_questions_by_default(client, question):
+    """Default k, threshold and seed, the built-in knowledge base: the model would invent (a bank,
+    61,000 hotels, a flag designer), and the grounded side must say it does not know instead."""
+    assert len(UNANSWERABLE) == 3
+    out = client.predict(question, pipe.DEFAULT_K, pipe.DEFAULT_THRESHOLD, 0, api_name="/ground")
+    assert out["grounded"]["abstained"] is True, out["grounded"]
+    assert out["grounded"]["answer"] == pipe.IDK
+
+
+@pytest.mark.app
+@pytest.mark.parametrize("question, gold", [("What is the capital of Quillmere?", ("Port Anselm",)),
+                                            ("What is Quillmere's national bird?", ("ashwing heron",))])
+def test_api_ground_still_answers_answerable_questions_by_default(client, question, gold):
+    """The bird answer embroiders ("a proud and majestic creature"): the sentence is not supported,
+    but its main claim is, so the grounded side answers."""
+    out = client.predict(question, pipe.DEFAULT_K, pipe.DEFAULT_THRESHOLD, 0, api_name="/ground")
+    assert out["grounded"]["abstained"] is False, out["grounded"]
+    assert ev.is_correct(out["grounded"]["answer"], gold), out["grounded"]
+
+
 @pytest.mark.app
 @pytest.mark.parametrize(
     "args, message",
@@ -317,7 +361,7 @@ def test_tab_answers_both_ways(page, monkeypatch):
     pg = page.open("Grounding")
     pg.get_by_role("button", name="Ask both ways").click()
     pg.get_by_text("Retrieved passages", exact=True).wait_for(timeout=180_000)
-    pg.get_by_text("answered (live, from retrieval scores)").first.wait_for(timeout=60_000)
+    pg.get_by_text("pass the retrieval threshold (live)").first.wait_for(timeout=60_000)
     assert pg.get_by_text("sentence(s) stand on a single retrieved passage").count() >= 1
     pg.get_by_text("How the support checker decides, and how often it is right").click()
     pg.get_by_text("against the whole knowledge base").wait_for(timeout=10_000)
@@ -327,7 +371,7 @@ def test_tab_answers_both_ways(page, monkeypatch):
     pg.get_by_text("mean pairwise cosine").first.wait_for(timeout=180_000)
     pg.get_by_role("button", name="Run the evaluation").click()
     pg.get_by_text("Evaluation run at").wait_for(timeout=300_000)
-    pg.get_by_text("grounded accuracy (from the last evaluation run)").first.wait_for(timeout=60_000)
+    pg.get_by_text("grounded accuracy, with the support rule").first.wait_for(timeout=60_000)
     pg.wait_for_timeout(500)
     page.screenshot("grounding-evaluation")
     pg.get_by_role("button", name="Who won the 1998 World Cup?").click()

@@ -18,7 +18,9 @@ A sentence is supported by a passage when, in that one passage,
    words ("The capital of Quillmere is") claims nothing.
 
 A bare answer that shares no word with its question ("The answer is: 61000") is read together
-with the question: "61000" is in the population passage, "hotels" is in none.
+with the question: "61000" is in the population passage, "hotels" is in none. `main_clause`
+cuts a sentence before its first added clause (", which ...", ", a ..."); the pipeline checks
+that too, because a small model often states a sourced fact and then embroiders it.
 
 Words from different passages never add up, which is what let "The flag of Quillmere is
 designed by the Quillish people." through before: "Quillish" is in the passage on languages,
@@ -252,6 +254,17 @@ def check_support(
         verdicts = [_judge(s, st, asked, i, corpus.stems(p), corpus, threshold) for i, p in enumerate(passages)]
         out.append(max(verdicts, key=lambda v: (v.supported, v.score)))
     return out
+
+
+_CLAUSE_BREAK = re.compile(
+    r",\s+(?=(?:which|who|whose|where|while|a|an|the|and|but|with|making|known)\b)|;\s+|\s+[–—-]\s+|\s+but\s+"
+)
+
+
+def main_clause(sentence: str) -> str:
+    """The sentence up to its first added clause (", which ...", ", a ...", "; ..."): its main
+    claim. A small model often states a sourced fact and then embroiders it."""
+    return _CLAUSE_BREAK.split(sentence, maxsplit=1)[0].strip()
 
 
 # --- the labelled sentences it is measured on ---------------------------------------------------

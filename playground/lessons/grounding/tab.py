@@ -5,7 +5,8 @@ SmolLM2-135M answers twice: closed book (it answers fluently anyway: it invents)
 on the top-k passages retrieved from the knowledge base, numbered so it can cite them. Every
 answer token is coloured by the model's own probability; a support checker marks each sentence
 supported or not by a single passage (its precision measured on labelled sentences, shown beside
-it); below a retrieval-score threshold the grounded side abstains;
+it); the grounded side abstains below a retrieval-score threshold and when the checker backs no
+claim of its answer;
 several sampled answers show how much the model agrees with itself; and an evaluation panel
 runs the built-in questions both ways and reports the accuracies and support rates, live.
 
@@ -158,11 +159,14 @@ def build_tab(hub: ModelHub) -> None:
             "model was unsure (often exactly the invented name or number).",
             "The grounded answer copies from the passages; the support checker, not the model's "
             "citations, says which sentences stand on them.",
-            "Below the abstain threshold the grounded side says it does not know instead of guessing.",
+            "The grounded side says it does not know instead of guessing when the best passage scores below the "
+            "abstain threshold, or when no sentence of its answer has a main claim that one passage states.",
         ],
         [
             "Ask about the Harbourwarden with retrieval set to dense (Knowledge base panel): the right passage "
             "is missed, and hybrid (with BM25) finds it.",
+            "Ask who designed the flag of Quillmere: a passage describes the flag but not its designer. The model, "
+            "given that passage, still names one; the checker finds no passage that says so, and the grounded side abstains.",
             "Ask who won the 1998 World Cup: nothing in the knowledge base is close, so the grounded side abstains "
             "(and the closed-book side may well know: this is about sources, not intelligence).",
             "Change the seed and ask again: the closed-book answer changes, the grounded one barely does. "
@@ -182,7 +186,7 @@ def build_tab(hub: ModelHub) -> None:
             gr.Examples(EXAMPLES, inputs=[question], label="One-click questions")
         with gr.Column(scale=2):
             k = gr.Slider(1, pipe.MAX_K, value=pipe.DEFAULT_K, step=1, label="Passages to retrieve (k)")
-            threshold = gr.Slider(0, 1, value=pipe.DEFAULT_THRESHOLD, step=0.01, label="Abstain below this retrieval score")
+            threshold = gr.Slider(0, 1, value=pipe.DEFAULT_THRESHOLD, step=0.01, label="Abstain below this retrieval score (and always when no claim is supported)")
             seed = gr.Number(value=0, precision=0, label=f"Seed (answers are sampled at temperature {pipe.ANSWER_TEMPERATURE})")
             ask = gr.Button("Ask both ways", variant="primary")
     gr.HTML(view.LEGEND)
@@ -212,7 +216,7 @@ def build_tab(hub: ModelHub) -> None:
     gr.Markdown("### Self-consistency: does the model agree with itself?")
     with gr.Row():
         n_samples = gr.Slider(2, pipe.MAX_SAMPLES, value=5, step=1, label="Answers to sample")
-        temperature = gr.Slider(0.1, 1.5, value=1.0, step=0.1, label="Temperature")
+        temperature = gr.Slider(0.1, 1.5, value=pipe.CONSISTENCY_TEMPERATURE, step=0.1, label="Temperature")
         sample_btn = gr.Button("Sample answers")
     consistency_html = gr.HTML()
 
@@ -220,7 +224,9 @@ def build_tab(hub: ModelHub) -> None:
         "### Evaluation: the built-in questions, both ways\n"
         "Twelve questions the knowledge base answers and three it does not. An answer is **correct** when it contains "
         "the gold fact (case-insensitive, whole words, '1,412' = '1412'); for the three unanswerable ones, the right "
-        "answer is to abstain or say so. Accuracy and support are computed live (about a minute or two on a CPU). "
+        "answer is to abstain or say so. The grounded side is scored twice: with the retrieval threshold alone, and "
+        "with the support rule as well (what the tab does), so you see what abstaining costs in right answers and "
+        "saves in wrong ones. Everything is computed live (a minute or two on a CPU). "
         "Moving the abstain slider rescores the stored answers without running the model again."
     )
     eval_btn = gr.Button("Run the evaluation")

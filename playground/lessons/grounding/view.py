@@ -14,7 +14,6 @@ from playground.lessons.grounding import evaluation as ev
 from playground.lessons.grounding import support as sup
 from playground.lessons.grounding.answer import TokenProb
 from playground.lessons.grounding.pipeline import (
-    IDK,
     Answer,
     CheckedSentence,
     ConsistencyResult,
@@ -103,6 +102,8 @@ def sentences_html(sentences: Sequence[CheckedSentence], retrieved: Sequence[Hit
             verdict, detail = "✓ supported", f"stands on {where}"
         else:
             verdict, detail = "✗ not supported", f"closest {where}: {_why_not(c)}"
+            if s.main.supported and s.main.text != c.text:
+                detail += f" · its main claim “{_esc(s.main.text)}” stands on [{s.main.passage + 1}]"
         rows.append(
             f"<tr><td style='padding:2px 6px'>{_esc(s.text)}</td><td style='padding:2px 6px;white-space:nowrap'>{verdict}</td>"
             f"<td style='padding:2px 6px'>{c.score:.0%}</td>"
@@ -124,14 +125,17 @@ def answer_card(title: str, answer: Answer, retrieved: Sequence[Hit], note: str 
     parts = [f"<h3 style='margin:0 0 4px'>{_esc(title)}</h3>"]
     if note:
         parts.append(f"<div style='font-size:0.9em;margin-bottom:4px'>{note}</div>")
-    if answer.abstained:
-        parts.append(f"<div style='font-size:1.1em;margin:6px 0'><b>{_esc(answer.text)}</b></div>")
-        return "".join(parts)
     parts.append(f"<div style='font-size:1.05em;margin:6px 0'><b>{_esc(answer.text) or '(empty answer)'}</b></div>")
-    if not answer.finished:
+    shown = answer.draft if answer.abstained else answer
+    if shown is None:
+        return "".join(parts)
+    if answer.abstained:
+        parts.append(f"<div style='font-size:0.9em;margin-top:6px'>What the model wrote, which the checker would not back: "
+                     f"<i>{_esc(shown.text) or '(empty answer)'}</i></div>")
+    if not shown.finished:
         parts.append("<div style='font-size:0.85em;opacity:0.8'>(cut at the token limit)</div>")
-    parts.append(tokens_html(answer.tokens))
-    parts.append(sentences_html(answer.sentences, retrieved))
+    parts.append(tokens_html(shown.tokens))
+    parts.append(sentences_html(shown.sentences, retrieved))
     return "".join(parts)
 
 
@@ -142,13 +146,18 @@ def answer_views(result: GroundResult) -> tuple[str, str, str]:
         "The question alone. Its sentences are checked against the same passages.",
     )
     note = f"The question plus the top {result.k} passages, numbered for citation ({result.mode} retrieval)."
-    if result.grounded.abstained:
+    g = result.grounded
+    if g.abstained and g.draft is None:
         note += (
             f" <b>Abstained:</b> the best passage scored {result.top_score:.2f}, below the threshold "
             f"{result.threshold:.2f}, so the model was not asked."
         )
-    grounded = answer_card("Grounded", result.grounded, result.retrieved, note)
-    return closed, grounded, passages_html(result.retrieved, result.mode, result.threshold)
+    elif g.abstained:
+        note += (
+            " <b>Abstained:</b> the model answered, but no sentence of its answer has a main claim that a single "
+            "retrieved passage states, so the grounded side says it does not know."
+        )
+    return closed, answer_card("Grounded", g, result.retrieved, note), passages_html(result.retrieved, result.mode, result.threshold)
 
 
 def passages_html(retrieved: Sequence[Hit], mode: str, threshold: float) -> str:
@@ -186,25 +195,39 @@ NO_EVALUATION = "<i>No evaluation run yet: click 'Run the evaluation'.</i>"
 
 
 def eval_summary_html(result: EvalResult | None, threshold: float) -> str:
+    """Closed book against grounded, the grounded side under the retrieval rule alone and with
+    the support rule added (what the tab does): the trade-off in counts."""
     if result is None:
         return NO_EVALUATION
-    s = ev.summarise(list(result.rows), threshold)
+    rows = list(result.rows)
+    plain, gated = ev.summarise(rows, threshold, support_rule=False), ev.summarise(rows, threshold, support_rule=True)
 
     def pct(x):
         return "n/a" if x is None else f"{x:.0%}"
 
+    def line(label: str, closed: str, a: str, b: str) -> str:
+        cells = "".join(f"<td style='padding:2px 10px'>{v}</td>" for v in (label, closed, a, b))
+        return f"<tr>{cells}</tr>"
+
+    th = "".join(
+        f"<th style='padding:2px 10px'>{h}</th>"
+        for h in ("", "closed book", f"grounded: retrieval score ≥ {threshold:.2f}",
+                  "grounded: and a supported main claim (the tab's rule)")
+    )
+    body = [
+        line(f"accuracy ({plain.n} questions)", pct(plain.closed_accuracy), pct(plain.grounded_accuracy), pct(gated.grounded_accuracy)),
+        line(f"right on the {plain.answerable} answerable", "–", f"{plain.answerable_right}", f"{gated.answerable_right}"),
+        line(f"abstained on the {plain.unanswerable} unanswerable", "–", f"{plain.unanswerable_abstained}",
+             f"{gated.unanswerable_abstained}"),
+        line("answered (did not abstain)", "100%", pct(plain.coverage), pct(gated.coverage)),
+        line("wrong answers given", "–", f"{plain.wrong_answers}", f"{gated.wrong_answers}"),
+        line("sentences supported by the passages", pct(plain.closed_support), pct(plain.grounded_support),
+             pct(gated.grounded_support)),
+        line("gold passage retrieved", "–", pct(plain.retrieval_recall), pct(gated.retrieval_recall)),
+    ]
     return (
         f"<div style='font-size:0.9em;opacity:0.8'>{_esc(result.label)}</div>"
-        "<table style='border-collapse:collapse;margin-top:4px'>"
-        "<tr><th style='padding:2px 10px'></th><th style='padding:2px 10px'>closed book</th><th style='padding:2px 10px'>grounded</th></tr>"
-        f"<tr><td style='padding:2px 10px'>accuracy ({s.n} questions)</td><td style='padding:2px 10px'>{pct(s.closed_accuracy)}</td>"
-        f"<td style='padding:2px 10px'>{pct(s.grounded_accuracy)}</td></tr>"
-        f"<tr><td style='padding:2px 10px'>sentences supported by the passages</td><td style='padding:2px 10px'>{pct(s.closed_support)}</td>"
-        f"<td style='padding:2px 10px'>{pct(s.grounded_support)}</td></tr>"
-        f"<tr><td style='padding:2px 10px'>answered (not abstained) at threshold {s.threshold:.2f}</td><td style='padding:2px 10px'>100%</td>"
-        f"<td style='padding:2px 10px'>{pct(s.coverage)}</td></tr>"
-        f"<tr><td style='padding:2px 10px'>gold passage retrieved</td><td style='padding:2px 10px'>–</td>"
-        f"<td style='padding:2px 10px'>{pct(s.retrieval_recall)}</td></tr></table>"
+        f"<table style='border-collapse:collapse;margin-top:4px'><tr>{th}</tr>{''.join(body)}</table>"
     )
 
 
@@ -212,13 +235,15 @@ EVAL_HEADERS = ["question", "gold", "closed book", "grounded", "top score"]
 
 
 def eval_table(result: EvalResult, threshold: float) -> list[list[str]]:
-    """One row per question: the gold fact, both answers marked right or wrong, the top score."""
+    """One row per question: the gold fact, both answers marked right or wrong (the grounded one
+    under the tab's rule), and the top retrieval score."""
     table = []
     for r in result.rows:
-        abstains = r.top_score < threshold
+        abstains = r.abstains(threshold)
+        why = "retrieval score below the threshold" if r.top_score < threshold else "no supported main claim"
         grounded = (
             f"{'✓' if ev.is_correct(r.grounded_answer, r.gold, abstained=abstains) else '✗'} "
-            + (f"(abstains: {IDK}) would have said: " if abstains else "")
+            + (f"(abstains: {why}) would have said: " if abstains else "")
             + r.grounded_answer
         )
         table.append([
@@ -234,28 +259,35 @@ def eval_table(result: EvalResult, threshold: float) -> list[list[str]]:
 def tradeoff_figure(
     threshold: float, coverage: Coverage | None, evaluation: EvalResult | None, answer: GroundResult | None
 ) -> go.Figure | None:
-    """Coverage (live, from retrieval scores) and the last evaluation's grounded accuracy against
-    the abstain threshold, with the current threshold and the asked question's top score marked."""
+    """Against the abstain threshold: the share of questions that pass it (live, from retrieval
+    scores) and, from the last evaluation, coverage and accuracy with the support rule (solid)
+    and without it (dotted)."""
     if coverage is None or not coverage.top_scores:
         return None
     xs = [float(t) for t in THRESHOLDS]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=xs, y=ev.coverage_curve(list(coverage.top_scores), THRESHOLDS),
-                             name="answered (live, from retrieval scores)", mode="lines"))
+                             name="pass the retrieval threshold (live)", mode="lines", line=dict(color="#1f77b4")))
     if evaluation is not None:
-        accuracy = ev.tradeoff(list(evaluation.rows), THRESHOLDS)["accuracy"]
-        fig.add_trace(go.Scatter(x=xs, y=accuracy, name="grounded accuracy (from the last evaluation run)", mode="lines"))
+        rows = list(evaluation.rows)
+        plain, gated = ev.tradeoff(rows, THRESHOLDS, support_rule=False), ev.tradeoff(rows, THRESHOLDS, support_rule=True)
+        fig.add_trace(go.Scatter(x=xs, y=gated["coverage"], name="answered, with the support rule", mode="lines",
+                                 line=dict(color="#2ca02c")))
+        fig.add_trace(go.Scatter(x=xs, y=gated["accuracy"], name="grounded accuracy, with the support rule", mode="lines",
+                                 line=dict(color="#d62728")))
+        fig.add_trace(go.Scatter(x=xs, y=plain["accuracy"], name="grounded accuracy, retrieval rule only", mode="lines",
+                                 line=dict(color="#d62728", dash="dot")))
     fig.add_vline(x=threshold, line_dash="dash", line_color="#888", annotation_text=f"threshold {threshold:.2f}")
     if answer is not None:
         fig.add_vline(x=answer.top_score, line_dash="dot", line_color="#8E44AD", annotation_text="your question",
                       annotation_position="bottom right")
     fig.update_layout(
-        height=300,
+        height=340,
         margin=dict(l=40, r=10, t=30, b=40),
         xaxis_title="abstain threshold (top retrieval score)",
         yaxis=dict(title="share of evaluation questions", range=[0, 1.05], tickformat=".0%"),
         showlegend=True,
-        legend=dict(orientation="h", y=1.15),
+        legend=dict(orientation="h", y=-0.25),
         title=None,
     )
     return fig
