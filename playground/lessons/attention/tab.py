@@ -15,7 +15,6 @@ mean over the layer's heads.
 from __future__ import annotations
 
 import re
-from functools import partial
 
 import gradio as gr
 

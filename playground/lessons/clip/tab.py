@@ -12,7 +12,7 @@ Layout and wiring only: the computations are in results.py, what is shown of the
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 from PIL import Image, UnidentifiedImageError
@@ -31,7 +31,7 @@ from playground.lessons.clip.views import VIEWS, explain_classification, heatmap
 from playground.lessons.clip.weights import WeightsStatus, download, weights_status
 from playground.lessons.clip.zero_shot import DEFAULT_TEMPLATE, clip_ensemble_templates
 from playground.models import ModelHub
-from playground.ui.errors import friendly, on_gpu
+from playground.ui.errors import friendly, gpu_bound
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 
@@ -154,16 +154,6 @@ def on_download(hub: ModelHub, progress=gr.Progress()) -> tuple:
 show_classification = friendly(explain_classification)
 show_matrix = friendly(heatmap)
 show_found = friendly(show_search)
-
-
-def gpu_bound(handler: Callable, *bound: Any) -> Callable:
-    """`handler` with its first arguments bound, then run on a GPU where there is one.
-
-    Bound before `on_gpu`, not after: ZeroGPU pickles each call's arguments into its GPU worker,
-    and the hub (locks, loaded models) cannot be pickled; the worker is a fork of this process,
-    so it inherits what the partial holds.
-    """
-    return on_gpu(functools.partial(handler, *bound))
 
 
 # --- the tab ----------------------------------------------------------------------------------

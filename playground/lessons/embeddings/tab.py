@@ -13,8 +13,6 @@ functions of those results. Embeddings are cached by (model, text hash) and proj
 
 from __future__ import annotations
 
-import functools
-from typing import Callable
 
 import gradio as gr
 import numpy as np
@@ -42,7 +40,7 @@ from playground.lessons.embeddings.results import (
 )
 from playground.lessons.embeddings.space import CLUSTERINGS, METHODS, OVERLAP_K, cached_cluster
 from playground.models import ModelHub
-from playground.ui.errors import friendly, on_gpu
+from playground.ui.errors import friendly, gpu_bound
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 from playground.viz.embedding_figures import NEIGHBOUR_DASH, cosine_heatmap, embedding_scatter, layer_line
@@ -200,12 +198,6 @@ def context_view(result: ContextResult) -> tuple[go.Figure, go.Figure, str]:
 
 
 # --- the handlers (the hub is bound in build_tab) -------------------------------------------------
-
-
-def on_gpu_with(hub: ModelHub, handler: Callable) -> Callable:
-    """A model handler with the hub bound, then `on_gpu`: on ZeroGPU only the UI's values are
-    pickled to the GPU worker, never the hub."""
-    return on_gpu(functools.partial(handler, hub))
 
 
 @friendly
@@ -378,22 +370,22 @@ def build_tab(hub: ModelHub) -> None:
     upload.change(on_upload, upload, [text_col, label_col, source_note], api_name="embeddings_upload_columns", **LIGHT_WORK)
     load_file.click(on_load_file, [upload, text_col, label_col], [texts, labels, source_note],
                     api_name="embeddings_load_file", **LIGHT_WORK)
-    draw.click(on_gpu_with(hub, on_map), [texts, labels, method, dims], [map_state, map_raw], api_name="embed_map",
+    draw.click(gpu_bound(on_map, hub), [texts, labels, method, dims], [map_state, map_raw], api_name="embed_map",
                show_progress_on=[plot], **MODEL_WORK).success(
         show_map, map_view_inputs, map_view_outputs, api_name="embed_map_view", **LIGHT_WORK)
     colour.change(show_map, map_view_inputs, map_view_outputs, api_name="embed_map_colour", **LIGHT_WORK)
     n_clusters.release(show_map, map_view_inputs, map_view_outputs, api_name="embed_map_clusters", **LIGHT_WORK)
-    search.click(on_gpu_with(hub, on_neighbours), [texts, query, k], [found_state, found_raw],
+    search.click(gpu_bound(on_neighbours, hub), [texts, query, k], [found_state, found_raw],
                  api_name="neighbours", show_progress_on=[table], **MODEL_WORK).success(
         show_map, map_view_inputs, map_view_outputs, api_name="neighbours_view", show_progress_on=[plot], **LIGHT_WORK)
-    query.submit(on_gpu_with(hub, on_neighbours), [texts, query, k], [found_state, found_raw],
+    query.submit(gpu_bound(on_neighbours, hub), [texts, query, k], [found_state, found_raw],
                  api_name="neighbours_submit", show_progress_on=[table], **MODEL_WORK).success(
         show_map, map_view_inputs, map_view_outputs, api_name="neighbours_submit_view", **LIGHT_WORK)
     heat_copy.click(on_copy, texts, heat_texts, api_name="similarity_copy", **LIGHT_WORK)
     heat_texts.change(friendly(example_note), heat_texts, heat_note, api_name="similarity_note", **LIGHT_WORK)
-    heat_go.click(on_gpu_with(hub, on_similarity), heat_texts, [heat_state, heat_raw], api_name="similarity",
+    heat_go.click(gpu_bound(on_similarity, hub), heat_texts, [heat_state, heat_raw], api_name="similarity",
                   show_progress_on=[heat_plot], **MODEL_WORK).success(
         friendly(heatmap_view), heat_state, [heat_plot, heat_note], api_name="similarity_view", **LIGHT_WORK)
-    ctx_go.click(on_gpu_with(hub, on_context), [word, ctx_sentences], [ctx_state, ctx_raw], api_name="contextual",
+    ctx_go.click(gpu_bound(on_context, hub), [word, ctx_sentences], [ctx_state, ctx_raw], api_name="contextual",
                  show_progress_on=[ctx_heat], **MODEL_WORK).success(
         friendly(context_view), ctx_state, [ctx_heat, ctx_layers, ctx_explain], api_name="contextual_view", **LIGHT_WORK)

@@ -21,7 +21,6 @@ import torch
 
 from playground.lm.decode import decode, stop_ids
 from playground.lm.engines import ExactEngine
-from playground.lm.prompts import chat_ids
 from playground.lm.text import token_texts
 from playground.models.loaders import LoadedModel
 

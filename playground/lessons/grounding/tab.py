@@ -19,7 +19,6 @@ This module holds the layout, the handlers and the wiring.
 
 from __future__ import annotations
 
-import functools
 import time
 
 import gradio as gr
@@ -36,7 +35,7 @@ from playground.lessons.grounding.pipeline import (
     KnowledgeBase,
 )
 from playground.models import ModelHub
-from playground.ui.errors import friendly, on_gpu
+from playground.ui.errors import friendly, gpu_bound
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 
@@ -59,7 +58,6 @@ def read_knowledge_base(kb_text: str, mode: str) -> KnowledgeBase:
     return pipe.knowledge_base_from(kb_text, mode)
 
 
-@on_gpu
 @friendly
 def ground(hub: ModelHub, question: str, k: float, threshold: float, seed: float, kb: KnowledgeBase | None,
            progress=gr.Progress()) -> tuple[dict, GroundResult]:
@@ -77,7 +75,6 @@ def show_answer(result: GroundResult | None) -> tuple[str, str, str]:
     return view.answer_views(result) if result is not None else ("", "", "")
 
 
-@on_gpu
 @friendly
 def measure_coverage(hub: ModelHub, kb: KnowledgeBase | None) -> Coverage:
     kb = pipe.check_knowledge_base(kb)
@@ -95,7 +92,6 @@ def show_evaluation(threshold: float, coverage: Coverage | None, evaluation: Eva
     return figure, view.eval_summary_html(evaluation, threshold), gr.Dataframe(value=view.eval_table(evaluation, threshold), visible=True)
 
 
-@on_gpu
 @friendly
 def sample(hub: ModelHub, question: str, n: float, temperature: float, seed: float, k: float,
            kb: KnowledgeBase | None) -> ConsistencyResult:
@@ -112,7 +108,6 @@ def show_samples(result: ConsistencyResult | None) -> str:
     return view.consistency_html(result) if result is not None else ""
 
 
-@on_gpu
 @friendly
 def run_evaluation(hub: ModelHub, k: float, seed: float, kb: KnowledgeBase | None,
                    progress=gr.Progress()) -> tuple[EvalResult, Coverage]:
@@ -130,7 +125,6 @@ def run_evaluation(hub: ModelHub, k: float, seed: float, kb: KnowledgeBase | Non
     return result, result.coverage
 
 
-@on_gpu
 @friendly
 def measure_checker(hub: ModelHub) -> str:
     return view.checker_html(pipe.checker_quality_whole_kb(), pipe.checker_quality(hub))
@@ -243,24 +237,24 @@ def build_tab(hub: ModelHub) -> None:
         fn=show_evaluation, inputs=[threshold, coverage, evaluation, answer], outputs=[tradeoff_plot, eval_html, eval_table]
     )
     asked = ask.click(read_knowledge_base, [kb_text, mode], [knowledge_base], api_name="grounding_settings", **LIGHT_WORK)
-    asked = asked.success(functools.partial(ground, hub), [question, k, threshold, seed, knowledge_base], [api_json, answer],
+    asked = asked.success(gpu_bound(ground, hub), [question, k, threshold, seed, knowledge_base], [api_json, answer],
                           api_name="ground", **MODEL_WORK)
     asked = asked.success(show_answer, [answer], [closed_html, grounded_html, passages_html], api_name="grounding_render", **LIGHT_WORK)
-    asked = asked.success(functools.partial(measure_coverage, hub), [knowledge_base], [coverage],
+    asked = asked.success(gpu_bound(measure_coverage, hub), [knowledge_base], [coverage],
                           api_name="grounding_top_scores", **MODEL_WORK)
     asked.success(**evaluation_views, api_name="grounding_tradeoff", **LIGHT_WORK)
     threshold.release(**evaluation_views, api_name="grounding_threshold", **LIGHT_WORK)
 
     sampled = sample_btn.click(read_knowledge_base, [kb_text, mode], [knowledge_base], api_name="grounding_settings_sample", **LIGHT_WORK)
-    sampled = sampled.success(functools.partial(sample, hub), [question, n_samples, temperature, seed, k, knowledge_base], [samples],
+    sampled = sampled.success(gpu_bound(sample, hub), [question, n_samples, temperature, seed, k, knowledge_base], [samples],
                               api_name="consistency", **MODEL_WORK)
     sampled.success(show_samples, [samples], [consistency_html], api_name="grounding_samples_view", **LIGHT_WORK)
 
     evaluated = eval_btn.click(read_knowledge_base, [kb_text, mode], [knowledge_base], api_name="grounding_settings_eval", **LIGHT_WORK)
-    evaluated = evaluated.success(functools.partial(run_evaluation, hub), [k, seed, knowledge_base], [evaluation, coverage],
+    evaluated = evaluated.success(gpu_bound(run_evaluation, hub), [k, seed, knowledge_base], [evaluation, coverage],
                                   api_name="grounding_eval", **MODEL_WORK)
     evaluated.success(**evaluation_views, api_name="grounding_eval_view", **LIGHT_WORK)
 
-    measure_btn.click(functools.partial(measure_checker, hub), None, [checker], api_name="grounding_checker", **MODEL_WORK)
+    measure_btn.click(gpu_bound(measure_checker, hub), None, [checker], api_name="grounding_checker", **MODEL_WORK)
     upload.upload(load_file, [upload], [kb_text], api_name="grounding_upload", **LIGHT_WORK)
     restore.click(restore_knowledge_base, None, [kb_text, mode], api_name="grounding_restore", **LIGHT_WORK)

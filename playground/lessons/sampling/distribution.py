@@ -66,18 +66,7 @@ class Distribution:
     kept: int
     removed_raw: float
     drawn: Step  # what this seed would draw at this step
-
-    def as_json(self) -> dict:
-        """The `next_token` API's answer: the candidates most probable under the raw softmax, in that order."""
-        return {
-            "candidates": [
-                {"id": c.id, "token": c.token, "logit": c.logit, "prob_raw": c.prob_raw, "prob": c.prob}
-                for c in self.candidates
-            ],
-            "entropy_raw": self.entropy_raw,
-            "entropy": self.entropy,
-        }
-    drawn_logit: float
+    drawn_logit: float  # its raw logit, for the chart when it is not among the candidates
 
     def as_json(self) -> dict:
         """The `next_token` API's answer."""
