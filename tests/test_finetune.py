@@ -285,8 +285,8 @@ def test_the_runner_queues_places_refuses_a_second_run_and_cancels_fast(hub, tmp
     process = a.process
     began = time.monotonic()
     runner.cancel("a")
-    assert time.monotonic() - began < 2.0
-    assert not process.is_alive()
+    stopped = time.monotonic() - began
+    assert not process.is_alive() and stopped < 2.0, f"the worker took {stopped:.2f} s to stop"
     with pytest.raises(UserInputError, match="Cancelled"):
         for _ in lab.follow(a, runner):
             pass

@@ -7,8 +7,7 @@ through a one-way pipe, the progress channel, by calling `send(kind, **fields)`.
 
 The runner keeps the line: `submit` puts a job at the back (one active job per owner, usually a
 browser session), a dispatcher thread starts the next one when the last has ended, `place` says
-where a job stands, and `cancel` stops a job at once: taken out of the line, or its process
-terminated (killed if it does not go within `stop_timeout_s`).
+where a job stands, and `cancel` stops a job at once: taken out of the line, or its process killed.
 """
 
 from __future__ import annotations
@@ -93,7 +92,7 @@ def _worker_main(target: str, config: dict[str, Any], conn) -> None:
 
 
 class JobRunner:
-    def __init__(self, max_waiting: int = 8, stop_timeout_s: float = 1.0):
+    def __init__(self, max_waiting: int = 8, stop_timeout_s: float = 2.0):
         self.max_waiting = max_waiting
         self.stop_timeout_s = stop_timeout_s
         self._line: deque[Job] = deque()
@@ -159,11 +158,10 @@ class JobRunner:
     # --- the dispatcher ------------------------------------------------------------------------------
 
     def _stop(self, process) -> None:
-        process.terminate()
+        # SIGKILL at once: a training worker holds nothing that needs a goodbye (its files live in
+        # the run's folder, which the caller discards), and the kernel frees its memory right away
+        process.kill()
         process.join(self.stop_timeout_s)
-        if process.is_alive():
-            process.kill()
-            process.join(self.stop_timeout_s)
 
     def _dispatch(self) -> None:
         while True:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import resource
-import tempfile
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,12 +176,15 @@ def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
     # at least one validation point per epoch, so many epochs on a small set show where it turns up
     eval_every = max(1, math.ceil(total_steps / max(config["evaluations"], s["epochs"])))
     stream = _stream_callback(send, eval_every)
-    with tempfile.TemporaryDirectory(prefix="playground-sft-") as scratch:
-        trainer = trainer_for(model, tokenizer, s, config["train"], config["validation"], eval_every, [stream], scratch)
-        send("status", text=f"training: {total_steps} steps of {s['batch_size']} rows")
-        train_began = time.perf_counter()
-        trainer.train()
-        train_s = time.perf_counter() - train_began
+    out_dir = Path(config["out_dir"])
+    # the trainer's scratch folder lives in the run's folder, so a killed worker leaves nothing elsewhere
+    trainer = trainer_for(model, tokenizer, s, config["train"], config["validation"], eval_every, [stream],
+                          str(out_dir / "trainer"))
+    send("status", text=f"training: {total_steps} steps of {s['batch_size']} rows")
+    train_began = time.perf_counter()
+    trainer.train()
+    train_s = time.perf_counter() - train_began
+    shutil.rmtree(out_dir / "trainer", ignore_errors=True)
     if stream.diverged is not None:
         step, kind = stream.diverged
         raise JobFailed(
@@ -193,7 +196,6 @@ def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
     train_curve = [{"step": h["step"], "loss": float(h["loss"])} for h in history if "loss" in h]
     eval_curve = [{"step": h["step"], "loss": float(h["eval_loss"])} for h in history if "eval_loss" in h]
     model.eval()
-    out_dir = Path(config["out_dir"])
     model.save_pretrained(out_dir / "adapter")  # peft's format: adapter_config.json + adapter_model.safetensors
     last_step = train_curve[-1]["step"] if train_curve else 0
     best_saved = stream.best_state is not None and stream.best_step != last_step

@@ -106,6 +106,9 @@ def progress_md(place: int, status: str, step: int, total_steps: int, elapsed: f
     return f"{bar}\n\n**Step {step} of {total_steps}** · {elapsed:.0f} s{eta} · {status}"
 
 
+EMPTY = "<i>(nothing: it ended its turn at once)</i>"
+
+
 def answers_html(questions: Sequence[str], columns: Sequence[tuple[str, Sequence[str] | None]]) -> str:
     """The held-out prompts with one column of answers per model; a column still to come is None."""
     head = "".join(f"<th>{html.escape(title)}</th>" for title, _ in columns)
@@ -113,7 +116,7 @@ def answers_html(questions: Sequence[str], columns: Sequence[tuple[str, Sequence
     for i, q in enumerate(questions):
         cells = "".join(
             "<td style='vertical-align:top'><i>… after training</i></td>" if texts is None else
-            f"<td style='vertical-align:top;white-space:pre-wrap'>{html.escape(texts[i])}</td>"
+            f"<td style='vertical-align:top;white-space:pre-wrap'>{html.escape(texts[i]) or EMPTY}</td>"
             for _, texts in columns)
         body.append(f"<tr><td style='vertical-align:top'><b>{html.escape(q)}</b></td>{cells}</tr>")
     return ("<table class='ft-answers' style='width:100%;table-layout:fixed'><thead><tr>"
