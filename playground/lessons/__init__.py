@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-LESSON_ORDER = ("tokens", "sampling", "attention", "embeddings", "topics", "clip", "grounding")
+LESSON_ORDER = ("tokens", "sampling", "attention", "embeddings", "topics", "clip", "grounding", "finetune")
 
 
 def lessons() -> dict[str, ModuleType]:

@@ -8,3 +8,6 @@ numbers already computed (sliders on kept logits, re-projecting cached embedding
 
 MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 1}
 LIGHT_WORK = {"concurrency_id": "light", "concurrency_limit": 4}
+# Training runs in a worker process, one at a time (playground.training.jobs queues them and shows
+# each learner its place); this group only lets the waiting learners' events stay open meanwhile.
+TRAINING_WAIT = {"concurrency_id": "training", "concurrency_limit": 16}

@@ -22,12 +22,11 @@ from playground.training.adapters import AdapterStore
 from playground.training.jobs import ENDED, default_runner
 from playground.ui.errors import friendly
 from playground.ui.lesson import lesson_intro
-from playground.ui.queues import LIGHT_WORK
+from playground.ui.queues import LIGHT_WORK, TRAINING_WAIT
 
 TITLE = "Fine-tuning"
 OWN = "own"
 # Training handlers mostly wait on the worker: many may wait at once, each showing its place.
-TRAINING_WAIT = {"concurrency_id": "training", "concurrency_limit": 16}
 LR_CHOICES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2]
 
 _store: AdapterStore | None = None
