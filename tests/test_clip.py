@@ -356,7 +356,9 @@ def test_model_events_can_cross_into_a_zerogpu_worker(tiny, monkeypatch):
             return fn(*args, **kwargs)
         return call
 
-    monkeypatch.setattr(tab, "on_gpu", pickling_on_gpu)
+    import playground.ui.errors as errors
+
+    monkeypatch.setattr(errors, "on_gpu", pickling_on_gpu)  # what gpu_bound applies after binding the hub
     with gr.Blocks() as demo:
         tab.build_tab(TinyHub(tiny))
     fns = {f.api_name: f.fn for f in demo.fns.values()}

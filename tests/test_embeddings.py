@@ -197,7 +197,9 @@ def test_on_a_zerogpu_space_only_the_ui_values_reach_the_gpu_worker(hub, monkeyp
 
     monkeypatch.setitem(sys.modules, "spaces", types.SimpleNamespace(GPU=gpu))
     monkeypatch.setenv("SPACE_ID", "someone/llm-playground")
-    result, payload = E.on_gpu_with(hub, E.on_similarity)(TEXT)
+    from playground.ui.errors import gpu_bound
+
+    result, payload = gpu_bound(E.on_similarity, hub)(TEXT)
     assert payload == E.similarity(hub, TEXT)
     assert sent == [((TEXT,), {})] and not any(isinstance(a, ModelHub) for a in sent[0][0])
 
