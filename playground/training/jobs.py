@@ -162,6 +162,11 @@ class JobRunner:
         # the run's folder, which the caller discards), and the kernel frees its memory right away
         process.kill()
         process.join(self.stop_timeout_s)
+        # The dispatcher may reap the worker at the same moment (two waitpid calls race, and the
+        # loser sees no child and reports "still running"): wait until its exit code is recorded.
+        deadline = time.monotonic() + self.stop_timeout_s
+        while process.exitcode is None and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _dispatch(self) -> None:
         while True:
