@@ -30,6 +30,15 @@ def token_text(tokenizer: Any, token_id: int) -> str:
     return tokenizer.decode([token_id])
 
 
+def token_piece(tokenizer: Any, token_id: int) -> str:
+    """One token's text on its own; where it holds only part of a character, its stray bytes stay
+    as surrogate escapes (not '\ufffd'), which `viz.token_chips` draws as hex boxes: `<F0 9F>`."""
+    piece = token_bytes(tokenizer, token_id)
+    if piece is None:
+        return tokenizer.decode([token_id])
+    return piece.decode("utf-8", errors="surrogateescape")
+
+
 def token_bytes(tokenizer: Any, token_id: int) -> bytes | None:
     """The raw bytes of a byte-level BPE token, or None for any other kind of token."""
     raw = tokenizer.convert_ids_to_tokens(int(token_id))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from playground.lm.text import token_piece
 from playground.training.base import load_base
 from playground.training.jobs import Send
 from playground.training.loss_mask import IGNORE
@@ -26,7 +27,7 @@ def _top(logits, tokenizer) -> list[list[tuple[str, float]]]:
 
     probs = torch.softmax(logits.float(), dim=-1)  # (T, vocab)
     values, ids = probs.topk(TOP, dim=-1)
-    return [[(tokenizer.decode([int(i)]), float(v)) for v, i in zip(vs, is_)] for vs, is_ in zip(values, ids)]
+    return [[(token_piece(tokenizer, int(i)), float(v)) for v, i in zip(vs, is_)] for vs, is_ in zip(values, ids)]
 
 
 def step(config: dict[str, Any], send: Send) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def step(config: dict[str, Any], send: Send) -> dict[str, Any]:
                 layer = int(parts[parts.index("layers") + 1])
                 moved.append({"layer": layer, "module": parts[-1], "relative": float(delta.norm() / base.norm())})
     return {
-        "tokens": [tokenizer.decode([int(i)]) for i in config["ids"]],
+        "tokens": [token_piece(tokenizer, int(i)) for i in config["ids"]],
         "before": before, "after": after, "top_before": top_before, "top_after": top_after,
         "loss_before": float(loss.detach()),
         "moved": moved,

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from playground.lm.text import token_texts
 from playground.training.loss_mask import Rendered
-from playground.viz.token_chips import visible_text
+from playground.viz.token_chips import visible_bytes, visible_text
 
 TRAIN, VALID, BEST = "#4C78A8", "#F58518", "#54A24B"
 RISE = 0.02  # validation this much above its lowest point counts as "turned up"
@@ -65,6 +65,8 @@ LOSS_STYLE = (
     ".ft-loss{background:hsla(130,60%,45%,0.30);border:1px solid hsla(130,60%,35%,0.7)}"
     ".ft-free{background:hsla(0,0%,60%,0.12);border:1px dashed hsla(0,0%,50%,0.5);opacity:0.75}"
     ".ft-key{display:inline-block;margin-right:1.2em}"
+    ".tc-mark{opacity:0.55}"
+    ".tc-byte{font-size:0.8em;padding:0 2px;border:1px dashed currentColor;border-radius:3px;opacity:0.8}"
     "</style>"
 )
 
@@ -93,6 +95,16 @@ def params_md(trainable: int, total: int, adapter_bytes: int | None = None) -> s
     if adapter_bytes:
         line += f" **Adapter file:** {adapter_bytes / 1e6:.1f} MB (the whole model is {total * 4 / 1e6:.0f} MB in float32)."
     return line
+
+
+def base_md(d: dict) -> str:
+    """Which base the run trained beside, and what its weights held in memory."""
+    kind = ("QLoRA: the frozen base stored in 4 bits (NF4, bitsandbytes), the adapter trained in 32-bit"
+            if d["base_weights"] == "4-bit NF4" else "LoRA on the 32-bit base")
+    line = f"**Base:** {kind}, on the {d['device'].upper()}: its weights held {d['base_mb']:.0f} MB"
+    if d.get("gpu_peak_mb"):
+        line += f"; GPU memory peaked at {d['gpu_peak_mb']:.0f} MB"
+    return line + "."
 
 
 def progress_md(place: int, status: str, step: int, total_steps: int, elapsed: float, left: float | None) -> str:
@@ -155,12 +167,17 @@ STEP_STYLE = (
 )
 
 
+def _piece(piece: str) -> str:
+    """A token from the step's worker (`lm.text.token_piece`): part of a character as hex boxes."""
+    return visible_bytes(piece.encode("utf-8", errors="surrogateescape"))
+
+
 def step_tokens_html(r: dict) -> str:
     """Each token with the loss it cost before and after the step: green where it fell, red where it rose."""
-    chips = [f'<span class="ft-tok ft-free">{visible_text(r["tokens"][0]) or "∅"}</span>']
+    chips = [f'<span class="ft-tok ft-free">{_piece(r["tokens"][0]) or "∅"}</span>']
     for i, piece in enumerate(r["tokens"][1:]):
         b, a = r["before"][i], r["after"][i]
-        body = visible_text(piece) or "∅"
+        body = _piece(piece) or "∅"
         if b is None:
             chips.append(f'<span class="ft-tok ft-free" title="no loss on this token">{body}</span>')
             continue
@@ -182,10 +199,10 @@ def step_top_html(r: dict, position: int) -> str:
     target = r["tokens"][position]
 
     def column(top):
-        return "".join(f"<tr><td>{'<b>' if t == target else ''}{visible_text(t)}{'</b>' if t == target else ''}</td>"
+        return "".join(f"<tr><td>{'<b>' if t == target else ''}{_piece(t)}{'</b>' if t == target else ''}</td>"
                        f"<td style='text-align:right'>{p:.1%}</td></tr>" for t, p in top)
 
-    return (LOSS_STYLE + f"<div>Predicting token {position}, <b>{visible_text(target)}</b>, from everything before it "
+    return (LOSS_STYLE + f"<div>Predicting token {position}, <b>{_piece(target)}</b>, from everything before it "
             "(the true token in bold):</div><table style='display:inline-table;margin-right:2em'><tr><th colspan=2>before"
             f"</th></tr>{column(r['top_before'][position - 1])}</table><table style='display:inline-table'><tr>"
             f"<th colspan=2>after one step</th></tr>{column(r['top_after'][position - 1])}</table>")
