@@ -1,10 +1,11 @@
 """Fine-tuning lab: the loss mask against transformers' assistant mask, the per-token loss against
 the model's own, LoRA's parameter counts and its no-op start, adapters that reload exactly, a real
 (tiny, seeded) training run in a worker process, the queue and cancel, a diverging run, the
-sessions' adapters, the `finetune` endpoint through gradio_client, and the tab in a browser.
+sessions' adapters, QLoRA on a 4-bit NF4 base (bitsandbytes runs it on the CPU too), the adapter
+size cap, the `finetune` endpoint through gradio_client, and the tab in a browser.
 
-The app does not register the lesson yet, so the app-level tests launch a small gr.Blocks of
-their own with the tab inside."""
+The app-level tests launch a small gr.Blocks of their own with only this tab inside, so they
+start quickly; tests/test_structure.py checks the lesson is in the app's registry."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from playground.checks import UserInputError
 from playground.lessons.finetune import lab, views
 from playground.training import loss_mask, rows
 from playground.training.adapters import AdapterStore
-from playground.training.base import base_source, load_base
+from playground.training.base import FP32, NF4, base_source, load_base
 from playground.training.jobs import CANCELLED, QUEUED, RUNNING, JobRunner
 
 SEVEN = lab.PROJECTIONS
@@ -197,6 +198,25 @@ def test_lora_counts_and_a_fresh_adapter_changes_nothing(hub, tok):
     assert qv.get_nb_trainable_parameters()[0] == 460_800
 
 
+def test_the_adapter_size_is_known_before_the_run_and_capped(hub):
+    from peft import LoraConfig, get_peft_model
+
+    from playground.training.adapters import lora_parameters
+
+    config = hub.get(lab.MODEL).model.config
+    for rank, targets in ((8, SEVEN), (8, ("q_proj", "v_proj")), (3, ("o_proj", "down_proj", "k_proj"))):
+        model, _ = base_copy(hub)
+        peft_model = get_peft_model(model, LoraConfig(r=rank, target_modules=list(targets), task_type="CAUSAL_LM"))
+        assert lora_parameters(config, rank, targets) == peft_model.get_nb_trainable_parameters()[0]
+    source = base_source(hub, lab.MODEL)
+    assert lab.check_fits(hub, source, replace(TINY_SETTINGS, rank=32)) == 9_768_960  # 39 MB: under the cap
+    with pytest.raises(UserInputError, match=r"Rank 64 on 7 projection\(s\) makes an adapter of 19,537,920 "):
+        lab.check_fits(hub, source, replace(TINY_SETTINGS, rank=64))
+    assert lab.check_fits(hub, source, replace(TINY_SETTINGS, rank=64, targets=("q_proj", "v_proj"))) == 3_686_400
+    with pytest.raises(UserInputError, match="Base weights must be one of 32-bit, 4-bit NF4"):
+        lab.check_settings(base_weights="8-bit")
+
+
 def test_a_saved_adapter_reloads_with_the_same_logits(hub, tok, tmp_path):
     from peft import LoraConfig, PeftModel, get_peft_model
 
@@ -248,6 +268,26 @@ def test_a_run_learns_and_reports_the_trainers_own_losses(tiny_run):
     assert r["load_seconds"] < 5  # the worker's own copy, from the converted cache
     assert 1_221_120 * 4 < r["adapter_bytes"] < 1_221_120 * 4 + 100_000  # float32 weights + the safetensors header
     assert (tiny_run["out"] / "adapter" / "adapter_model.safetensors").stat().st_size == r["adapter_bytes"]
+    assert r["base_weights"] == FP32 and r["device"] == "cpu" and 530 < r["base_mb"] < 545
+
+
+def test_qlora_trains_on_a_4bit_nf4_base_in_a_third_of_the_memory(hub, tiny_run, tmp_path):
+    """The QLoRA path (the GPU's default) on this CPU: bitsandbytes stores the frozen base in NF4, peft's
+    k-bit preparation, the same adapter; it learns, and its adapter loads onto the 32-bit base with peft."""
+    from peft import PeftModel
+
+    runner = JobRunner()
+    s = replace(TINY_SETTINGS, base_weights=NF4)
+    job, _ = lab.start(hub, runner, "tester", TINY, s, tmp_path, **TINY_LIMITS)
+    *_, last = lab.follow(job, runner)
+    r, plain = last.result, tiny_run["result"]
+    assert r["base_weights"] == NF4 and r["base_mb"] < plain["base_mb"] / 2.5  # 4-bit linears, 16-bit embeddings
+    assert r["total_params"] == plain["total_params"] and r["trainable_params"] == plain["trainable_params"]
+    assert r["eval"][0]["loss"] == pytest.approx(plain["eval"][0]["loss"], rel=0.05)  # NF4 is close to the base
+    assert r["eval"][-1]["loss"] < r["eval"][0]["loss"]
+    assert len(r["after"]) == 1 and r["after"][0]["text"]
+    base, _ = base_copy(hub)
+    PeftModel.from_pretrained(base, tmp_path / "adapter")  # peft's own format, whichever base trained it
 
 
 def test_a_run_leaves_the_hubs_model_untouched(tiny_run, lm):
@@ -330,6 +370,17 @@ def test_the_one_step_handler_fills_its_views(hub):
     cost, tokens_html, top_html, position, figure, result = last
     assert "Inference" in cost and "ft-down" in tokens_html and "after one step" in top_html
     assert position.value == views.loss_positions(result)[0] and figure.data[0].type == "heatmap"
+
+
+def test_one_step_shows_part_of_a_character_as_its_bytes(tok):
+    from playground.lm.text import token_piece
+
+    ids = tok(" 🍵")["input_ids"]
+    pieces = [token_piece(tok, i) for i in ids]
+    assert "".join(pieces).encode("utf-8", errors="surrogateescape") == " 🍵".encode()
+    r = {"tokens": ["I"] + pieces, "top_before": [[(p, 0.5)] for p in pieces], "top_after": [[(p, 0.4)] for p in pieces]}
+    shown = views.step_top_html(r, 1)
+    assert "tc-byte" in shown and "\ufffd" not in shown and "<b>" in shown  # the true token, in bold, as hex
 
 
 def test_continued_pretraining_reports_perplexity_on_domain_and_general_text(hub, tmp_path):
@@ -452,6 +503,25 @@ def test_the_tab_trains_and_shows_the_curve_and_the_answers(browser, lab_app):
     while tab.adapter_store().sessions() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert tab.adapter_store().sessions() == []  # the tab closed: its adapters went with it
+
+
+@pytest.mark.browser
+def test_one_step_up_close_from_the_tab(browser, lab_app):
+    from conftest import PageWatch
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    watch = PageWatch(context.new_page(), lab_app)
+    pg = watch.open("Fine-tuning")
+    pg.locator(".ft-loss").first.wait_for(timeout=30_000)
+    pg.get_by_text("One step, up close: training vs inference").click()
+    pg.get_by_role("button", name="Take one step on this row").click()
+    pg.get_by_text("after one step").first.wait_for(timeout=120_000)
+    assert pg.get_by_text("Inference").first.is_visible()  # the measured cost of a forward pass against a step
+    assert pg.locator(".ft-down").count() >= 1  # tokens whose loss fell
+    pg.locator(".js-plotly-plot").first.wait_for(timeout=15_000)  # the weights that moved
+    watch.screenshot("finetune-one-step")
+    watch.assert_clean()
+    context.close()
 
 
 @pytest.mark.browser

@@ -2,7 +2,6 @@
 or proxying, no source editing. Each path is asked for through every file route Gradio has."""
 
 import http.client
-import os
 import urllib.parse
 from pathlib import Path
 

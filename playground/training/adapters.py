@@ -20,6 +20,7 @@ import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 
@@ -29,6 +30,17 @@ class StoredAdapter:
     folder: Path  # peft's format: PeftModel.from_pretrained(base, folder)
     zip_path: Path  # the same files, zipped, for the download button
     nbytes: int  # the safetensors file
+
+
+def lora_parameters(config: Any, rank: int, targets: tuple[str, ...]) -> int:
+    """The trainable parameters of a LoRA adapter on a Llama-family model, before it is built: every
+    adapted projection W (out × in) gains A (rank × in) and B (out × rank), in every layer."""
+    hidden, inter = config.hidden_size, config.intermediate_size
+    head_dim = getattr(config, "head_dim", None) or hidden // config.num_attention_heads
+    q, kv = config.num_attention_heads * head_dim, config.num_key_value_heads * head_dim
+    shapes = {"q_proj": (hidden, q), "k_proj": (hidden, kv), "v_proj": (hidden, kv), "o_proj": (q, hidden),
+              "gate_proj": (hidden, inter), "up_proj": (hidden, inter), "down_proj": (inter, hidden)}
+    return config.num_hidden_layers * sum(rank * (shapes[t][0] + shapes[t][1]) for t in targets)
 
 
 def _folder_bytes(folder: Path) -> int:

@@ -4,6 +4,10 @@ The hub's shared model is never trained: a worker process loads a private copy f
 files (the converted safetensors cache for SmolLM2 reloads in well under a second), and the
 process's exit frees it. The parent decides the files once, with the hub, and hands the worker
 a `BaseSource`, which pickles across the process boundary.
+
+The copy is 32-bit (LoRA) or 4-bit NF4 through bitsandbytes (QLoRA: the frozen weights stored in
+4 bits, the adapter trained in 32-bit). bitsandbytes runs NF4 on a CPU too, so the QLoRA path is
+the same code on a laptop and on a GPU; on a GPU it is the default, as it is how big models fit.
 """
 
 from __future__ import annotations
@@ -40,20 +44,70 @@ def base_source(hub: ModelHub, key: str) -> BaseSource:
     return BaseSource(key, spec.hub_id, revision=spec.revision)
 
 
-def load_base(source: BaseSource, attn_implementation: str = "sdpa") -> tuple[Any, Any, float]:
-    """(model in float32 on the CPU, tokenizer, seconds). Runs inside the worker. sdpa attention,
-    not the hub's eager: the lab needs no attention weights, and sdpa trains faster."""
+FP32, NF4 = "32-bit", "4-bit NF4"
+BASE_WEIGHTS = (FP32, NF4)
+
+
+def training_device() -> str:
+    from playground.models.device import cuda_available
+
+    return "cuda" if cuda_available() else "cpu"
+
+
+def default_base_weights() -> str:
+    """QLoRA on a GPU with bitsandbytes; plain LoRA on a 32-bit base elsewhere (on a CPU NF4 saves
+    memory but each step unpacks the weights, so it is a little slower: the learner may pick it)."""
+    from playground.models.device import bitsandbytes_available
+
+    return NF4 if training_device() == "cuda" and bitsandbytes_available() else FP32
+
+
+def nf4_unavailable_reason(source: BaseSource) -> str | None:
+    """Why a 4-bit base cannot be loaded here, or None."""
+    from playground.models.device import bitsandbytes_available
+
+    if not bitsandbytes_available():
+        return "bitsandbytes is not installed, so the base cannot be stored in 4 bits"
+    if source.gguf:
+        return "the 4-bit base is quantised while loading from safetensors, and only a GGUF file is here"
+    return None
+
+
+def load_base(source: BaseSource, attn_implementation: str = "sdpa", weights: str = FP32,
+              device: str = "cpu") -> tuple[Any, Any, float]:
+    """(model, tokenizer, seconds). Runs inside the worker. sdpa attention, not the hub's eager:
+    the lab needs no attention weights, and sdpa trains faster. `weights` NF4 stores every linear
+    layer in 4 bits as bitsandbytes' NF4 (computing in bf16 on a GPU, float32 on a CPU)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     start = time.perf_counter()
+    if weights not in BASE_WEIGHTS:
+        raise ValueError(f"base weights must be one of {BASE_WEIGHTS}")
     if source.gguf:
+        if weights == NF4:
+            raise ValueError(nf4_unavailable_reason(source))
         from playground.models.loaders import gguf_in_memory
 
         model, tokenizer = gguf_in_memory(Path(source.target) / source.gguf)
-        return model, tokenizer, time.perf_counter() - start
+        return model.to(device), tokenizer, time.perf_counter() - start
     rev = {"revision": source.revision} if source.revision else {}
     tokenizer = AutoTokenizer.from_pretrained(source.target, **rev)
-    model = AutoModelForCausalLM.from_pretrained(source.target, dtype=torch.float32,
-                                                 attn_implementation=attn_implementation, **rev)
+    kwargs: dict[str, Any] = {"attn_implementation": attn_implementation, **rev}
+    if weights == NF4:
+        from transformers import BitsAndBytesConfig
+
+        compute = torch.bfloat16 if device == "cuda" else torch.float32
+        kwargs.update(quantization_config=BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                                             bnb_4bit_compute_dtype=compute),
+                      device_map={"": device})
+        model = AutoModelForCausalLM.from_pretrained(source.target, **kwargs)
+        # On a CPU with AVX512-BF16, bitsandbytes repacks a 4-bit weight for faster inference the first
+        # time it runs in eval mode, for good, and the repacked kernel has no backward: a run that
+        # evaluates at step 0 would then train on wrong gradients. Keep the layout that trains.
+        for module in model.modules():
+            if hasattr(module, "support_avx512bf16_for_cpu"):
+                module.support_avx512bf16_for_cpu = False
+    else:
+        model = AutoModelForCausalLM.from_pretrained(source.target, dtype=torch.float32, **kwargs).to(device)
     return model, tokenizer, time.perf_counter() - start

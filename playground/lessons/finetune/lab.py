@@ -21,7 +21,9 @@ from playground.lm.prompts import chat_ids, encode
 from playground.lru import BoundedLRU
 from playground.models import ModelHub
 from playground.training import loss_mask, rows
-from playground.training.base import BaseSource, base_source
+from playground.training.adapters import lora_parameters
+from playground.training.base import BASE_WEIGHTS, NF4, BaseSource, base_source, default_base_weights, \
+    nf4_unavailable_reason, training_device
 from playground.training.jobs import CANCELLED, DONE, ENDED, Job, JobRunner
 
 MODEL = "smollm2-135m-instruct"
@@ -40,6 +42,7 @@ MAX_NEW_TOKENS = 56
 MAX_SEED = 2**31 - 1
 RAW_PROMPT_WORDS = 12  # a raw-text test row is continued from its first words
 EVALUATIONS = 4  # validation points per run besides step 0 (each reads the whole validation set)
+MAX_ADAPTER_PARAMS = 10_000_000  # 40 MB in float32: rank 32 on every projection fits, rank 64 on all does not
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,12 @@ class Settings:
     max_length: int = 256
     assistant_only: bool = True
     seed: int = 0
+    base_weights: str = field(default_factory=default_base_weights)  # "4-bit NF4" is QLoRA
 
 
 def check_settings(rank: object = 8, learning_rate: object = 1e-3, epochs: object = 2, seed: object = 0,
                    assistant_only: object = True, alpha: object = None, targets: object = PROJECTIONS,
-                   batch_size: object = 4, max_length: object = 256) -> Settings:
+                   batch_size: object = 4, max_length: object = 256, base_weights: object = None) -> Settings:
     """Settings from a learner's input, or a UserInputError that names the bad one."""
     r = check_int(rank, low=1, high=MAX_RANK, what="LoRA rank")
     lr = check_float(learning_rate, low=0.0, high=MAX_LR, low_open=True, what="Learning rate")
@@ -76,7 +80,30 @@ def check_settings(rank: object = 8, learning_rate: object = 1e-3, epochs: objec
         max_length=check_int(max_length, low=16, high=MAX_LENGTH, what="Max length (tokens per example)"),
         assistant_only=bool(assistant_only),
         seed=check_int(0 if seed in (None, "") else seed, low=0, high=MAX_SEED, what="Seed"),
+        base_weights=_check_base_weights(base_weights),
     )
+
+
+def _check_base_weights(value: object) -> str:
+    if value in (None, ""):
+        return default_base_weights()
+    if value not in BASE_WEIGHTS:
+        raise UserInputError(f"Base weights must be one of {', '.join(BASE_WEIGHTS)}.")
+    return str(value)
+
+
+def check_fits(hub: ModelHub, source: BaseSource, s: Settings) -> int:
+    """The adapter's trainable parameters, or a UserInputError when it would pass the size cap or
+    the base cannot be stored in 4 bits here. Checked before the run waits in line."""
+    n = lora_parameters(hub.get(MODEL).model.config, s.rank, s.targets)
+    if n > MAX_ADAPTER_PARAMS:
+        raise UserInputError(
+            f"Rank {s.rank} on {len(s.targets)} projection(s) makes an adapter of {n:,} parameters "
+            f"({n * 4 / 1e6:.0f} MB); the lab keeps adapters up to {MAX_ADAPTER_PARAMS:,} "
+            f"({MAX_ADAPTER_PARAMS * 4 / 1e6:.0f} MB). Lower the rank or adapt fewer projections.")
+    if s.base_weights == NF4 and (why := nf4_unavailable_reason(source)):
+        raise UserInputError(f"A 4-bit base (QLoRA) is not available here: {why}. Pick the 32-bit base.")
+    return n
 
 
 # --- the data, tokenised on the server ---------------------------------------------------------------
@@ -160,6 +187,7 @@ def job_config(source: BaseSource, prepared: Prepared, s: Settings, out_dir: Pat
         "evaluations": evaluations,
         "without_template": without_template,
         "threads": worker_threads(),
+        "device": training_device(),
         "out_dir": str(out_dir),
     }
     config["before"] = BEFORE.get(_before_key(config))
@@ -172,6 +200,7 @@ def start(hub: ModelHub, runner: JobRunner, owner: str, jsonl: object, s: Settin
     without_template, and the limits (max_new_tokens, evaluations) tests run smaller jobs with."""
     prepared = prepare(hub.tokenizer(MODEL), jsonl, s)
     source = base_source(hub, MODEL)
+    check_fits(hub, source, s)
     return runner.submit(owner, JOB, job_config(source, prepared, s, out_dir, **options)), prepared
 
 
@@ -180,7 +209,9 @@ def start_step(hub: ModelHub, runner: JobRunner, owner: str, jsonl: object, row_
     splits = rows.split_rows(rows.parse_jsonl(jsonl))
     n = check_int(row_no, low=1, high=len(splits.train), what="Example row")
     r = _rendered(hub.tokenizer(MODEL), splits.train[n - 1], s)
-    config = {"source": base_source(hub, MODEL), "settings": asdict(s), "ids": r.ids, "labels": r.labels,
+    source = base_source(hub, MODEL)
+    check_fits(hub, source, s)
+    config = {"source": source, "settings": asdict(s), "ids": r.ids, "labels": r.labels,
               "threads": worker_threads()}
     return runner.submit(owner, STEP_JOB, config)
 

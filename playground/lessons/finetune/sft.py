@@ -8,6 +8,9 @@ evaluation from step 0 (the base model, `eval_on_start`). The adapter with the l
 loss is kept beside the last one. At the end it saves the adapter(s) in peft's format, merges the
 last one into its copy of the weights and answers the same prompts again (the "after"). Generation
 goes through the shared decode loop, `playground.lm.decode`.
+
+With a 4-bit NF4 base (QLoRA) the frozen weights stay packed: the adapter is never merged into
+them (that would quantise it too), so the tuned model answers with its adapter beside the base.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playground.training.base import load_base
+from playground.training.base import NF4, load_base
 from playground.training.jobs import JobFailed, Send
 
 
@@ -151,10 +154,13 @@ def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
     started = time.perf_counter()
     torch.set_num_threads(config["threads"])
     s = config["settings"]
-    send("status", text="loading a private copy of the base model")
-    model, tokenizer, load_s = load_base(config["source"])
+    quantized = s["base_weights"] == NF4
+    send("status", text="loading a private copy of the base model"
+         + (" with its weights in 4 bits (NF4, bitsandbytes)" if quantized else ""))
+    model, tokenizer, load_s = load_base(config["source"], weights=s["base_weights"], device=config["device"])
     model.eval()
-    total_params = sum(p.numel() for p in model.parameters())  # tied embeddings counted once
+    total_params = model.num_parameters()  # tied embeddings once; a 4-bit weight counts its unpacked size
+    base_mb = model.get_memory_footprint() / 1e6
     prompts = config["prompts"]
     before = config.get("before")
     if before is None:
@@ -167,6 +173,11 @@ def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
     set_seed(s["seed"])  # the adapter's random initial A matrices, then the trainer's shuffling
     lora = LoraConfig(r=s["rank"], lora_alpha=s["alpha"], target_modules=list(s["targets"]), lora_dropout=0.0,
                       bias="none", task_type="CAUSAL_LM")
+    if quantized:
+        from peft import prepare_model_for_kbit_training
+
+        # QLoRA's preparation: the few unquantised weights (norms, embeddings) in float32
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     model = get_peft_model(model, lora)
     trainable = model.get_nb_trainable_parameters()[0]
     send("params", trainable=trainable, total=total_params)
@@ -201,20 +212,25 @@ def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
     best_saved = stream.best_state is not None and stream.best_step != last_step
     n_new = config["max_new_tokens"]
 
-    def merged_answers(which: list[dict]) -> list[str]:
-        model.merge_adapter()  # the adapter folded into the weights: the same maths, faster decoding
+    def merged(fn):
+        """fn() with the adapter folded into a 32-bit base (the same maths, faster); a 4-bit base keeps it apart."""
+        if quantized:
+            return fn()
+        model.merge_adapter()
         try:
-            return answer(model, tokenizer, which, n_new)
+            return fn()
         finally:
             model.unmerge_adapter()
+
+    def merged_answers(which: list[dict]) -> list[str]:
+        return merged(lambda: answer(model, tokenizer, which, n_new))
 
     send("status", text="the tuned model answers the same prompts")
     after = merged_answers(prompts)
     # the chat-template mistake: the same questions as bare text, not in the template it was trained with
     no_template = merged_answers([{"ids": p["raw_ids"]} for p in prompts]) if config.get("without_template") else None
-    model.merge_adapter()
-    ppl = {name: {"before": ppl_before[name], "after": perplexity(model, texts)} for name, texts in sets.items()}
-    model.unmerge_adapter()
+    ppl = merged(lambda: {name: {"before": ppl_before[name], "after": perplexity(model, texts)}
+                          for name, texts in sets.items()})
     best_after = None
     if best_saved:
         set_peft_model_state_dict(model, stream.best_state)
@@ -235,6 +251,10 @@ def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
         "train_seconds": train_s,
         "steps": total_steps,
         "peak_mb": peak_memory_mb(),
+        "base_weights": s["base_weights"],
+        "base_mb": base_mb,  # the frozen base's weights in memory (4-bit: about a third)
+        "device": config["device"],
+        "gpu_peak_mb": torch.cuda.max_memory_allocated() / 1e6 if config["device"] == "cuda" else None,
         "best_after": best_after,  # the best checkpoint's answers, when it is not the last step
         "no_template": no_template,  # the last adapter's answers without the chat template, when asked
         "perplexity": ppl,  # raw text: {"domain"|"general": {"before", "after"}}

@@ -19,6 +19,7 @@ from playground.lessons.finetune import lab, views
 from playground.models import ModelHub
 from playground.training import loss_mask, rows
 from playground.training.adapters import AdapterStore
+from playground.training.base import BASE_WEIGHTS
 from playground.training.jobs import ENDED, default_runner
 from playground.ui.errors import friendly
 from playground.ui.lesson import lesson_intro
@@ -53,7 +54,9 @@ def _tutor_subset(n_train: int) -> str:
 
 def limits_md() -> str:
     return (f"**Limits:** up to {rows.MAX_ROWS:,} rows, {lab.MAX_LENGTH} tokens per example, {lab.MAX_EPOCHS} epochs, "
-            f"{lab.MAX_STEPS} optimizer steps, LoRA rank 1–{lab.MAX_RANK}, learning rate up to {lab.MAX_LR:g}. "
+            f"{lab.MAX_STEPS} optimizer steps, LoRA rank 1–{lab.MAX_RANK}, an adapter up to "
+            f"{lab.MAX_ADAPTER_PARAMS / 1e6:.0f} M parameters ({lab.MAX_ADAPTER_PARAMS * 4 / 1e6:.0f} MB: rank 32 on "
+            f"every projection), learning rate up to {lab.MAX_LR:g}. "
             f"The first {lab.MAX_PROMPTS} held-out prompts are answered (greedily, up to {lab.MAX_NEW_TOKENS} tokens) "
             "before and after. One run trains at a time; others wait in line and see their place.")
 
@@ -100,9 +103,10 @@ def _outputs(p: lab.Progress, questions: list[str], plot_due: bool):
 
 
 def train_run(hub: ModelHub, jsonl, rank, alpha, targets, learning_rate, epochs, batch_size, max_length,
-              assistant_only, seed, without_template, request: gr.Request):
+              assistant_only, seed, without_template, base_weights, request: gr.Request):
     """Queue a run for this session, stream its progress, and keep its adapters when it succeeds."""
-    s = lab.check_settings(rank, learning_rate, epochs, seed, assistant_only, alpha, targets, batch_size, max_length)
+    s = lab.check_settings(rank, learning_rate, epochs, seed, assistant_only, alpha, targets, batch_size, max_length,
+                           base_weights)
     session = getattr(request, "session_hash", None) or "anonymous"
     store, runner = adapter_store(), default_runner()
     run_dir = store.reserve(session)
@@ -120,7 +124,7 @@ def train_run(hub: ModelHub, jsonl, rank, alpha, targets, learning_rate, epochs,
         last, best = store.adapter(run_dir, "adapter"), store.adapter(run_dir, "best")
         d = p.result
         done = (f"**Done** in {d['seconds']:.0f} s: {d['steps']} steps ({d['train_seconds']:.0f} s of training), "
-                f"peak memory of the worker {d['peak_mb']:.0f} MB. The best validation loss was at step "
+                f"peak memory of the worker {d['peak_mb']:.0f} MB. {views.base_md(d)} The best validation loss was at step "
                 f"{d['best_step']}" + (" (the base model itself: training never beat it)." if d["best_step"] == 0 else ".")
                 + "".join(f"\n\n{n}" for n in prepared.notes) + "\n\n" + views.perplexity_md(d["perplexity"]))
         yield (done, views.loss_figure(d["train"], d["eval"], d["steps"]),
@@ -193,9 +197,9 @@ class Handlers:
 
     @friendly
     def train(self, jsonl, rank, alpha, targets, learning_rate, epochs, batch_size, max_length, assistant_only,
-              seed, without_template, request: gr.Request):
+              seed, without_template, base_weights, request: gr.Request):
         yield from train_run(self.hub, jsonl, rank, alpha, targets, learning_rate, epochs, batch_size, max_length,
-                             assistant_only, seed, without_template, request)
+                             assistant_only, seed, without_template, base_weights, request)
 
     @friendly
     def step(self, jsonl, row_no, rank, alpha, targets, learning_rate, max_length, assistant_only, seed,
@@ -236,6 +240,8 @@ def build_tab(hub: ModelHub) -> None:
             "the last one?",
             "Train the same set with *assistant-only loss* off: is the validation loss comparable? Are the answers?",
             "Set rank 1, then rank 32: how do the trainable parameters and the adapter size change, and the answers?",
+            "Switch *Base weights* to 4-bit NF4 (QLoRA) and train again: how much memory do the base's weights "
+            "hold now, what does a step cost, and does the validation curve still fall?",
             "Click *Continued pretraining: beekeeping*: raw text, loss on every token. Beekeeping text gets less "
             "surprising; does general text get more surprising (forgetting)?",
         ],
@@ -268,13 +274,17 @@ def build_tab(hub: ModelHub) -> None:
             with gr.Row():
                 assistant_only = gr.Checkbox(value=defaults.assistant_only, label="Loss on the assistant's answers only")
                 seed = gr.Number(defaults.seed, precision=0, minimum=0, maximum=lab.MAX_SEED, label="Seed")
+            base_weights = gr.Radio(
+                list(BASE_WEIGHTS), value=defaults.base_weights, label="Base weights",
+                info="4-bit NF4 is QLoRA: the frozen base stored in 4 bits, about a third of the memory; on a CPU "
+                     "each step is a little slower (the weights are unpacked as they are used).")
             without_template = gr.Checkbox(value=False, label="Afterwards, also ask the tuned model without its chat "
                                                              "template (a classic mistake; takes a few seconds more)")
             with gr.Row():
                 train_btn = gr.Button("Train", variant="primary")
                 cancel_btn = gr.Button("Cancel", variant="stop")
     gr.Markdown(limits_md())
-    examples = gr.Examples(
+    gr.Examples(
         examples=[
             ["tutor", rows.builtin_jsonl("tutor"), 8, 1e-3, 2, True],
             ["own", _tutor_subset(6), 16, 2e-3, 10, True],
@@ -321,7 +331,8 @@ def build_tab(hub: ModelHub) -> None:
           handlers.inspect, [jsonl, row_no, assistant_only, max_len], [data_md, sees, row_no],
           api_name="finetune_inspect", trigger_mode="always_last", **LIGHT_WORK)
     train_btn.click(handlers.train,
-                    [jsonl, rank, alpha, targets, lr, epochs, batch, max_len, assistant_only, seed, without_template],
+                    [jsonl, rank, alpha, targets, lr, epochs, batch, max_len, assistant_only, seed, without_template,
+                     base_weights],
                     [progress_md, plot, params, answers, dl_last, dl_best, session_state],
                     api_name="finetune_train", **TRAINING_WAIT)
     cancel_btn.click(cancel_run, None, progress_md, api_name="finetune_cancel", **LIGHT_WORK)
