@@ -299,7 +299,7 @@ def test_the_runs_adapter_loads_with_peft_and_answers_as_the_worker_did(tiny_run
     """Greedy answers from the downloaded adapter through PeftModel.from_pretrained equal the worker's."""
     from peft import PeftModel
 
-    from playground.lessons.finetune.sft import answer
+    from playground.training.generate import answer
 
     prompts, n = tiny_run["prepared"].prompts, TINY_LIMITS["max_new_tokens"]
     base, _ = base_copy(hub)

@@ -25,7 +25,8 @@ def _step_times(hub: ModelHub) -> tuple[float, float, int]:
     from peft import LoraConfig, get_peft_model
     from transformers import TrainerCallback, set_seed
 
-    from playground.lessons.finetune import lab, sft
+    from playground.lessons.finetune import lab
+    from playground.training.trainer import trainer_for
     from playground.training import rows
     from playground.training.base import base_source, load_base
 
@@ -71,7 +72,7 @@ def _step_times(hub: ModelHub) -> tuple[float, float, int]:
         clock = Interleaved()
         settings = {**s.__dict__, "epochs": 1}
         with tempfile.TemporaryDirectory() as scratch:
-            trainer = sft.trainer_for(model, tokenizer, settings, batch_rows * (STEPS + 1), batch_rows, 10**6,
+            trainer = trainer_for(model, tokenizer, settings, batch_rows * (STEPS + 1), batch_rows, 10**6,
                                       [clock], scratch)
             batch.update({k: v for k, v in trainer.data_collator(batch_rows).items()
                           if k in ("input_ids", "attention_mask", "labels")})
@@ -84,7 +85,7 @@ def _step_times(hub: ModelHub) -> tuple[float, float, int]:
 
 
 def _answer_s(hub: ModelHub) -> float:
-    from playground.lessons.finetune.sft import Greedy
+    from playground.training.generate import Greedy
     from playground.lm.decode import decode
     from playground.lm.engines import ExactEngine
     from playground.lm.prompts import encode

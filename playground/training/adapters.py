@@ -7,12 +7,17 @@ into a folder the store reserved for its session; `keep` registers it once the r
 most `max_sessions` sessions and `max_bytes` in all, dropping the least recently used session first;
 `remove_session` deletes everything of one session (the tab calls it when the browser tab closes).
 Folders are named by a hash of the session id, so no path tells one learner's session to another.
+
+`adapted_logits` runs the hub's shared model as if a saved adapter were merged into it, without
+touching it: the adapted weights W + scale·B·A are handed to `torch.func.functional_call` for that
+one forward pass (they take the adapted layers' size in memory while it runs, then go).
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import shutil
 import tempfile
 import threading
@@ -112,3 +117,48 @@ class AdapterStore:
 
     def _bytes(self) -> int:
         return sum(_folder_bytes(run) for runs in self._runs.values() for run in runs if run.exists())
+
+
+_store: AdapterStore | None = None
+_store_lock = threading.Lock()
+
+
+def default_store() -> AdapterStore:
+    """The server's one store of the sessions' adapters (every training lab's), in a temporary folder
+    made on first use, so the caps hold across labs."""
+    global _store
+    with _store_lock:
+        if _store is None:
+            _store = AdapterStore()
+        return _store
+
+
+def adapted_weights(model: Any, folder: Path) -> dict[str, Any]:
+    """W + scale·B·A for every layer a peft LoRA adapter (saved in `folder`) adapts, by parameter name."""
+    from safetensors.torch import load_file
+
+    config = json.loads((Path(folder) / "adapter_config.json").read_text(encoding="utf-8"))
+    rank = config["r"]
+    scale = config["lora_alpha"] / (rank ** 0.5 if config.get("use_rslora") else rank)
+    tensors = load_file(str(Path(folder) / "adapter_model.safetensors"))
+    params = dict(model.named_parameters())
+    out = {}
+    for key, a in tensors.items():
+        if not key.endswith("lora_A.weight"):
+            continue
+        name = key.removeprefix("base_model.model.").removesuffix(".lora_A.weight") + ".weight"
+        w = params[name]
+        b = tensors[key.replace("lora_A", "lora_B")]
+        out[name] = w.detach() + scale * (b.to(w) @ a.to(w))
+    return out
+
+
+def adapted_logits(model: Any, folder: Path):
+    """A function ids -> logits of `model` with the adapter in `folder` merged, leaving `model` as it is."""
+    import torch
+
+    def run(ids):
+        with torch.no_grad():
+            weights = adapted_weights(model, folder)
+            return torch.func.functional_call(model, weights, args=(), kwargs={"input_ids": ids.to(model.device)}).logits
+    return run

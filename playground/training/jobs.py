@@ -16,12 +16,13 @@ import importlib
 import itertools
 import logging
 import multiprocessing as mp
+import os
 import threading
 import time
 import traceback
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 from playground.checks import UserInputError
 
@@ -31,6 +32,12 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed"
 ENDED = (DONE, FAILED, CANCELLED)
 
 Send = Callable[..., None]  # send(kind, **fields) inside the worker
+
+
+def worker_threads() -> int:
+    """All cores but one for a worker: the server keeps a core for the other tabs while a run trains
+    (two torch pools fighting over two cores slow both down many times over)."""
+    return max(1, min((os.cpu_count() or 1) - 1, 8))
 
 
 class JobFailed(Exception):
@@ -240,3 +247,39 @@ def default_runner() -> JobRunner:
         if _default is None:
             _default = JobRunner()
         return _default
+
+
+class Tracker(Protocol):
+    """What a lab rebuilds from its worker's events: `apply` each event, and where the job stands."""
+
+    place: int
+
+    def apply(self, event: dict[str, Any]) -> None: ...
+
+    @property
+    def step(self) -> int: ...
+
+
+T = TypeVar("T", bound=Tracker)
+
+
+def follow(job: Job, runner: JobRunner, tracker: T, poll_s: float = 0.5) -> Iterator[T]:
+    """`tracker` after every poll while the job waits or runs, and once more when it has ended well
+    (then `job.result` holds the worker's result). A failed or cancelled job raises UserInputError
+    with what happened."""
+    seen = 0
+    while True:
+        events = job.wait(seen, poll_s)
+        seen += len(events)
+        for event in events:
+            tracker.apply(event)
+        tracker.place = runner.place(job)
+        if job.status in ENDED:
+            break
+        yield tracker
+    if job.status == CANCELLED:
+        raise UserInputError(f"Cancelled{f' at step {tracker.step}' if tracker.step else ''}: the worker process "
+                             "stopped and its memory was freed.")
+    if job.status != DONE:
+        raise UserInputError(job.error or "The training run failed.")
+    yield tracker

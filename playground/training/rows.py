@@ -129,60 +129,77 @@ def parse_row(obj: object, number: int) -> Row:
     return row
 
 
-def parse_jsonl(text: object, max_rows: int = MAX_ROWS) -> list[Row]:
-    """Every non-blank line of `text` as a Row, in order, all of one kind (chat or raw)."""
+def json_lines(text: object, max_rows: int = MAX_ROWS, what: str = "dataset") -> list[tuple[int, object]]:
+    """(line number, decoded JSON) for every non-blank line of `text`, within the limits, or a
+    UserInputError that names the line. Every JSONL reader of the labs starts here."""
     if not isinstance(text, str) or not text.strip():
-        raise UserInputError("The dataset is empty. Pick a built-in set, or paste or upload JSONL, one example per line.")
+        raise UserInputError(f"The {what} is empty. Pick a built-in set, or paste or upload JSONL, one example per line.")
     if len(text) > MAX_CHARS:
-        raise UserInputError(f"The dataset is {len(text):,} characters; the lab reads up to {MAX_CHARS:,}.")
-    rows: list[Row] = []
+        raise UserInputError(f"The {what} is {len(text):,} characters; the lab reads up to {MAX_CHARS:,}.")
+    out: list[tuple[int, object]] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        if len(rows) == max_rows:
-            raise UserInputError(f"The dataset has more than {max_rows:,} rows (row {number} is one too many); "
+        if len(out) == max_rows:
+            raise UserInputError(f"The {what} has more than {max_rows:,} rows (row {number} is one too many); "
                                  f"the lab trains on up to {max_rows:,}.")
         if len(line) > MAX_ROW_CHARS:
             raise UserInputError(f"Row {number} is {len(line):,} characters; a row may have up to {MAX_ROW_CHARS:,}.")
         try:
-            obj = json.loads(line)
+            out.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
             raise UserInputError(f"Row {number} is not valid JSON: {exc.msg} at character {exc.pos + 1}.") from None
+    if not out:
+        raise UserInputError(f"The {what} has no rows, only blank lines.")
+    return out
+
+
+def parse_jsonl(text: object, max_rows: int = MAX_ROWS) -> list[Row]:
+    """Every non-blank line of `text` as a Row, in order, all of one kind (chat or raw)."""
+    rows: list[Row] = []
+    for number, obj in json_lines(text, max_rows):
         row = parse_row(obj, number)
         if rows and row.kind != rows[0].kind:
             raise UserInputError(
                 f"Row {number} is {'raw text' if row.kind == RAW else 'a chat example'} but row {rows[0].number} is "
                 f"{'raw text' if rows[0].kind == RAW else 'a chat example'}: use one kind per dataset.")
         rows.append(row)
-    if not rows:
-        raise UserInputError("The dataset has no rows, only blank lines.")
     return rows
 
 
-def _tail(rows: list[Row], fraction: float = 0.1) -> int:
-    return max(1, math.ceil(len(rows) * fraction))
+def _tail(items: list, fraction: float = 0.1) -> int:
+    return max(1, math.ceil(len(items) * fraction))
 
 
-def split_rows(rows: list[Row]) -> Splits:
-    """Train / validation / test as the rows say, filling in what they leave out."""
-    test = [r for r in rows if r.split == "test"]
-    validation = [r for r in rows if r.split == "validation"]
-    rest = [r for r in rows if r.split not in ("test", "validation")]
+def three_splits(items: list, what: str = "row") -> tuple[list, list, list, list[str]]:
+    """(train, validation, test, notes) of items with a `.split`, as they say, filling in what they
+    leave out: without test items the last 10% are held out, without validation items the last 10%
+    of what is left."""
+    test = [r for r in items if r.split == "test"]
+    validation = [r for r in items if r.split == "validation"]
+    rest = [r for r in items if r.split not in ("test", "validation")]
     notes = []
     needed = 1 + (not test) + (not validation)
     if len(rest) < needed:
         raise UserInputError(
-            f"The dataset has {len(rows)} row(s); it needs at least one to train on, one for validation and one "
-            "held-out test prompt (give them a \"split\", or add rows).")
+            f"The dataset has {len(items)} {what}(s); it needs at least one to train on, one for validation and one "
+            f"held out for testing (give them a \"split\", or add {what}s).")
     if not test:
         n = _tail(rest)
         rest, test = rest[:-n], rest[-n:]
-        notes.append(f"No row says \"split\": \"test\", so the last {n} row(s) are held out as test prompts.")
+        notes.append(f"No {what} says \"split\": \"test\", so the last {n} {what}(s) are held out for testing.")
     if not validation:
         n = _tail(rest)
         rest, validation = rest[:-n], rest[-n:]
-        notes.append(f"No row says \"split\": \"validation\", so the last {n} training row(s) are the validation set.")
-    return Splits(rows[0].kind, rest, validation, test, notes)
+        notes.append(f"No {what} says \"split\": \"validation\", so the last {n} training {what}(s) are the "
+                     "validation set.")
+    return rest, validation, test, notes
+
+
+def split_rows(rows: list[Row]) -> Splits:
+    """Train / validation / test as the rows say, filling in what they leave out."""
+    train, validation, test, notes = three_splits(rows)
+    return Splits(rows[0].kind, train, validation, test, notes)
 
 
 # --- the built-in sets -------------------------------------------------------------------------------

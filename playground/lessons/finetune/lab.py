@@ -9,7 +9,6 @@ then a worker process (`sft.train`) does the rest. `follow` turns the worker's e
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -18,13 +17,13 @@ from typing import Any, Iterator
 
 from playground.checks import UserInputError, check_float, check_int
 from playground.lm.prompts import chat_ids, encode
-from playground.lru import BoundedLRU
 from playground.models import ModelHub
-from playground.training import loss_mask, rows
+from playground.training import jobs, loss_mask, rows
 from playground.training.adapters import lora_parameters
 from playground.training.base import BASE_WEIGHTS, NF4, BaseSource, base_source, default_base_weights, \
     nf4_unavailable_reason, training_device
-from playground.training.jobs import CANCELLED, DONE, ENDED, Job, JobRunner
+from playground.training.generate import BASE_ANSWERS, answers_key
+from playground.training.jobs import DONE, Job, JobRunner, worker_threads
 
 MODEL = "smollm2-135m-instruct"
 JOB = "playground.lessons.finetune.sft:train"
@@ -160,18 +159,9 @@ def prepare(tokenizer, jsonl: object, s: Settings) -> Prepared:
 
 # --- the job -----------------------------------------------------------------------------------------
 
-# The base model's greedy answers do not change between runs: keep them, so a second run skips them.
-BEFORE: BoundedLRU[list[str]] = BoundedLRU(64)
-
 
 def _before_key(config: dict[str, Any]) -> tuple:
-    return (config["source"], config["max_new_tokens"], tuple(tuple(p["ids"]) for p in config["prompts"]))
-
-
-def worker_threads() -> int:
-    """All cores but one: the server keeps a core for the other tabs while a run trains (two
-    torch pools fighting over two cores slow both down many times over)."""
-    return max(1, min((os.cpu_count() or 1) - 1, 8))
+    return answers_key(config["source"], config["max_new_tokens"], [p["ids"] for p in config["prompts"]])
 
 
 def job_config(source: BaseSource, prepared: Prepared, s: Settings, out_dir: Path, without_template: bool = False,
@@ -190,7 +180,7 @@ def job_config(source: BaseSource, prepared: Prepared, s: Settings, out_dir: Pat
         "device": training_device(),
         "out_dir": str(out_dir),
     }
-    config["before"] = BEFORE.get(_before_key(config))
+    config["before"] = BASE_ANSWERS.get(_before_key(config))
     return config
 
 
@@ -257,25 +247,12 @@ class Progress:
 def follow(job: Job, runner: JobRunner, poll_s: float = 0.5) -> Iterator[Progress]:
     """Progress snapshots until the run ends; the last has `result`. A failed or cancelled run
     raises UserInputError with what happened."""
-    progress, seen = Progress(), 0
-    while True:
-        events = job.wait(seen, poll_s)
-        seen += len(events)
-        for event in events:
-            progress.apply(event)
-        progress.place = runner.place(job)
-        if job.status in ENDED:
-            break
+    for progress in jobs.follow(job, runner, Progress(), poll_s):
+        if job.status == DONE:
+            if job.target == JOB:
+                BASE_ANSWERS.put(_before_key(job.config), [b["text"] for b in job.result["before"]])
+            progress.result = job.result
         yield progress
-    if job.status == CANCELLED:
-        raise UserInputError(f"Cancelled{f' at step {progress.step}' if progress.step else ''}: the worker process "
-                             "stopped and its memory was freed.")
-    if job.status != DONE:
-        raise UserInputError(job.error or "The training run failed.")
-    if job.target == JOB:
-        BEFORE.put(_before_key(job.config), [b["text"] for b in job.result["before"]])
-    progress.result = job.result
-    yield progress
 
 
 @dataclass

@@ -16,43 +16,15 @@ them (that would quantise it too), so the tuned model answers with its adapter b
 from __future__ import annotations
 
 import math
-import resource
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from playground.training.base import NF4, load_base
+from playground.training.generate import answer
 from playground.training.jobs import JobFailed, Send
-
-
-@dataclass
-class Greedy:
-    id: int
-
-
-@dataclass
-class ModelView:
-    """What the shared decode loop needs of a loaded model: its module and its tokenizer."""
-
-    model: Any
-    tokenizer: Any
-
-
-def answer(model: Any, tokenizer: Any, prompts: list[dict], max_new_tokens: int) -> list[str]:
-    """Greedy answers (the most probable token at every step) to each prompt's ids."""
-    from playground.lm.decode import decode, stop_ids
-    from playground.lm.engines import ExactEngine
-
-    view = ModelView(model, tokenizer)
-    engine, stops = ExactEngine(view), stop_ids(view)
-    out = []
-    for prompt in prompts:
-        ids = [step.id for (step,) in decode(engine, prompt["ids"], lambda r, p, logits, seen: Greedy(int(logits.argmax())),
-                                             rows=1, max_new_tokens=max_new_tokens, stops=stops)]
-        out.append(tokenizer.decode(ids, skip_special_tokens=True).strip())
-    return out
+from playground.training.trainer import eval_interval, peak_memory_mb, stream_callback, trainer_for
 
 
 def perplexity(model: Any, texts: list[list[int]]) -> float:
@@ -64,85 +36,6 @@ def perplexity(model: Any, texts: list[list[int]]) -> float:
     total = sum(float(x.nansum()) for x in losses)
     count = sum(int((~x.isnan()).sum()) for x in losses)
     return math.exp(total / max(count, 1))
-
-
-def peak_memory_mb() -> float:
-    """This process's peak resident memory (Linux reports kilobytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _stream_callback(send: Send, eval_every: int):
-    from peft import get_peft_model_state_dict
-    from transformers import TrainerCallback
-
-    class Stream(TrainerCallback):
-        """Forwards the trainer's own logs to the progress channel; stops on a non-finite loss;
-        keeps the adapter weights of the best evaluation so far."""
-
-        def __init__(self):
-            self.began = time.perf_counter()
-            self.best_loss, self.best_step, self.best_state = math.inf, 0, None
-            self.diverged: tuple[int, str] | None = None
-
-        def on_train_begin(self, args, state, control, **kw):
-            self.began = time.perf_counter()
-
-        def on_step_end(self, args, state, control, **kw):
-            if state.global_step == state.max_steps and state.global_step % eval_every:
-                control.should_evaluate = True  # the last step always gets a validation point
-
-        def on_log(self, args, state, control, logs=None, **kw):
-            logs = logs or {}
-            for key, kind in (("loss", "train"), ("eval_loss", "eval")):
-                if key not in logs:
-                    continue
-                value = float(logs[key])
-                if not math.isfinite(value):
-                    self.diverged = (state.global_step, kind)
-                    control.should_training_stop = True
-                    continue
-                send(kind, step=state.global_step, loss=value, total=state.max_steps,
-                     elapsed=time.perf_counter() - self.began)
-
-        def on_evaluate(self, args, state, control, metrics=None, model=None, **kw):
-            loss = float((metrics or {}).get("eval_loss", math.nan))
-            if math.isfinite(loss) and loss < self.best_loss:
-                self.best_loss, self.best_step = loss, state.global_step
-                self.best_state = None if state.global_step == 0 else {
-                    k: v.detach().clone() for k, v in get_peft_model_state_dict(model).items()}
-
-    return Stream()
-
-
-def trainer_for(model: Any, tokenizer: Any, s: dict[str, Any], train_rows: list[dict], validation_rows: list[dict],
-                eval_every: int, callbacks: list, scratch: str):
-    """transformers' Trainer as the lab runs it, on rows that arrive tokenised, cut and labelled.
-
-    Not trl's SFTTrainer: its assistant-only loss cannot read SmolLM2's template (see
-    `playground.training.loss_mask`), and on a CPU its chunked LM head scores every position and
-    recomputes the head in the backward pass, about 1.5 times the bare step here. The plain Trainer
-    returns the model's own loss for these labels, so its logged losses are the numbers the
-    parity tests pin down."""
-    from datasets import Dataset
-    from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
-    from transformers.trainer_callback import PrinterCallback
-
-    args = TrainingArguments(
-        output_dir=scratch, save_strategy="no", report_to="none", disable_tqdm=True,
-        per_device_train_batch_size=s["batch_size"], per_device_eval_batch_size=max(8, s["batch_size"]),
-        num_train_epochs=s["epochs"], learning_rate=s["learning_rate"], lr_scheduler_type="constant",
-        warmup_steps=0, weight_decay=0.0, seed=s["seed"], data_seed=s["seed"],
-        logging_steps=1, logging_nan_inf_filter=False,  # a NaN loss must reach us, not be averaged away
-        eval_strategy="steps", eval_steps=eval_every, eval_on_start=True, prediction_loss_only=True,
-        dataloader_num_workers=0, dataloader_pin_memory=False,
-    )
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    trainer = Trainer(model=model, args=args, processing_class=tokenizer, callbacks=callbacks,
-                      data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100),
-                      train_dataset=Dataset.from_list(train_rows), eval_dataset=Dataset.from_list(validation_rows))
-    trainer.remove_callback(PrinterCallback)  # the logs go to the progress channel, not the server's terminal
-    return trainer
 
 
 def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
@@ -184,9 +77,8 @@ def train(config: dict[str, Any], send: Send) -> dict[str, Any]:
 
     steps_per_epoch = math.ceil(len(config["train"]) / s["batch_size"])
     total_steps = steps_per_epoch * s["epochs"]
-    # at least one validation point per epoch, so many epochs on a small set show where it turns up
-    eval_every = max(1, math.ceil(total_steps / max(config["evaluations"], s["epochs"])))
-    stream = _stream_callback(send, eval_every)
+    eval_every = eval_interval(total_steps, config["evaluations"], s["epochs"])
+    stream = stream_callback(send, eval_every)
     out_dir = Path(config["out_dir"])
     # the trainer's scratch folder lives in the run's folder, so a killed worker leaves nothing elsewhere
     trainer = trainer_for(model, tokenizer, s, config["train"], config["validation"], eval_every, [stream],

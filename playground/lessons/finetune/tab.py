@@ -9,8 +9,6 @@ and downloads the adapter. The maths is in `playground.training` and this packag
 
 from __future__ import annotations
 
-import threading
-
 import gradio as gr
 from gradio.context import Context
 
@@ -18,7 +16,7 @@ from playground.checks import check_int
 from playground.lessons.finetune import lab, views
 from playground.models import ModelHub
 from playground.training import loss_mask, rows
-from playground.training.adapters import AdapterStore
+from playground.training.adapters import default_store as adapter_store
 from playground.training.base import BASE_WEIGHTS
 from playground.training.jobs import ENDED, default_runner
 from playground.ui.errors import friendly
@@ -29,19 +27,6 @@ TITLE = "Fine-tuning"
 OWN = "own"
 # Training handlers mostly wait on the worker: many may wait at once, each showing its place.
 LR_CHOICES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2]
-
-_store: AdapterStore | None = None
-_store_lock = threading.Lock()
-
-
-def adapter_store() -> AdapterStore:
-    """The sessions' adapters, in a temporary folder made on first use."""
-    global _store
-    with _store_lock:
-        if _store is None:
-            _store = AdapterStore()
-        return _store
-
 
 def _tutor_subset(n_train: int) -> str:
     """The tutor set with only its first `n_train` training rows: small enough to overfit."""
