@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 # The hub's measurement comes first (the issue asks for it), then the lessons in tab order.
-ORDER = ("hub", "tokens", "sampling", "attention", "embeddings", "topics", "clip", "grounding")
+ORDER = ("hub", "tokens", "sampling", "attention", "embeddings", "topics", "clip", "grounding", "finetune",
+         "preference")
 
 
 @dataclass

@@ -22,6 +22,7 @@ from playground.training.jobs import ENDED, default_runner
 from playground.ui.errors import friendly
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, TRAINING_WAIT
+from playground.viz.training import answers_html, progress_md
 
 TITLE = "Fine-tuning"
 OWN = "own"
@@ -80,9 +81,9 @@ def inspect_data(hub: ModelHub, jsonl: str, row_no, assistant_only: bool, max_le
 
 
 def _outputs(p: lab.Progress, questions: list[str], plot_due: bool):
-    ba = gr.skip() if p.before is None else views.answers_html(
+    ba = gr.skip() if p.before is None else answers_html(
         questions, [("Base model (before)", p.before), ("Tuned model (after)", None)])
-    return (views.progress_md(p.place, p.status, p.step, p.total_steps, p.elapsed, p.seconds_left()),
+    return (progress_md(p.place, p.status, p.step, p.total_steps, p.elapsed, p.seconds_left()),
             views.loss_figure(p.train, p.eval, p.total_steps) if plot_due else gr.skip(),
             views.params_md(p.trainable, p.total), ba)
 
@@ -114,7 +115,7 @@ def train_run(hub: ModelHub, jsonl, rank, alpha, targets, learning_rate, epochs,
                 + "".join(f"\n\n{n}" for n in prepared.notes) + "\n\n" + views.perplexity_md(d["perplexity"]))
         yield (done, views.loss_figure(d["train"], d["eval"], d["steps"]),
                views.params_md(d["trainable_params"], d["total_params"], d["adapter_bytes"]),
-               views.answers_html([b["prompt"] for b in d["before"]], views.result_columns(d)),
+               answers_html([b["prompt"] for b in d["before"]], views.result_columns(d)),
                gr.DownloadButton(value=str(last.zip_path), visible=True),
                gr.DownloadButton(value=str(best.zip_path), visible=True) if best else gr.DownloadButton(visible=False),
                session)
@@ -134,7 +135,7 @@ def step_run(hub: ModelHub, jsonl, row_no, rank, alpha, targets, learning_rate, 
     job = lab.start_step(hub, runner, session, jsonl, row_no, s)
     try:
         for p in lab.follow(job, runner):
-            yield (views.progress_md(p.place, p.status, 0, 0, 0, None), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+            yield (progress_md(p.place, p.status, 0, 0, 0, None), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
                    gr.skip())
     finally:
         if job.status not in ENDED:
