@@ -190,7 +190,21 @@ def test_held_out_pairs_are_rescored_and_summarised(tiny_run):
     assert [b["prompt"] for b in r["before"]] == [b["prompt"] for b in r["after"]] == [tiny_run["prepared"].test[0]["question"]]
 
 
-def test_sft_on_the_chosen_answers_raises_both_answers(hub, tmp_path):
+@pytest.mark.slow
+def test_the_length_trap_teaches_longer_answers(hub, tmp_path):
+    """The trap's chosen answers are always the longer ones: after DPO on 16 of its pairs (the tab's default run)
+    the held-out prompts are answered at greater length, and the held-out long answers gained far more."""
+    runner = JobRunner()
+    s = lab.Settings(train_pairs=16)
+    job, _ = lab.start(hub, runner, "tester", pairs.builtin_jsonl("length_trap"), s, tmp_path, evaluations=1)
+    *_, last = lab.follow(job, runner)
+    r = last.result
+    assert statistics.fmean(r["after_tokens"]) > statistics.fmean(r["before_tokens"])
+    h = views.heldout_summary(r["test_before"], r["test_after"])
+    assert h["d_chosen"] > h["d_rejected"] and h["accuracy"] > 0.5
+
+
+def test_sft_on_the_chosen_answers_raises_them(hub, tmp_path):
     runner = JobRunner()
     s = replace(TINY_SETTINGS, method=lab.SFT)
     job, _ = lab.start(hub, runner, "tester", TINY, s, tmp_path, **TINY_LIMITS)

@@ -69,7 +69,7 @@ def _step_times(hub: ModelHub) -> tuple[float, float]:
                      "rejected": [{"role": "assistant", "content": p["rejected"]}]} for p in batch]
             bare = DPOTrainer(model=get_peft_model(model, lora), processing_class=tokenizer,
                               train_dataset=Dataset.from_list(rows),
-                              args=DPOConfig(output_dir=scratch, per_device_train_batch_size=s.batch_size,
+                              args=DPOConfig(output_dir=scratch, per_device_train_batch_size=s.batch_size, num_train_epochs=1,
                                              learning_rate=s.learning_rate, beta=s.beta, bf16=False,
                                              report_to="none", save_strategy="no", disable_tqdm=True))
             bare_s = _step_seconds(bare)

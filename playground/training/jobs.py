@@ -22,7 +22,7 @@ import time
 import traceback
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Protocol, TypeVar
+from typing import Any, Callable, Iterator
 
 from playground.checks import UserInputError
 
@@ -249,37 +249,65 @@ def default_runner() -> JobRunner:
         return _default
 
 
-class Tracker(Protocol):
-    """What a lab rebuilds from its worker's events: `apply` each event, and where the job stands."""
+@dataclass
+class RunProgress:
+    """What a training lab's tab shows while a run goes on, rebuilt from its worker's events:
+    "status" (a line of text), "train" / "eval" (a curve point: step, loss and what else the lab
+    logs, with the total steps and the seconds so far), "before" (the base model's answers) and
+    "params" (trainable and total parameter counts)."""
 
-    place: int
+    place: int = 0  # in the training line; 0 once running
+    status: str = "waiting for the worker"
+    train: list[dict[str, float]] = field(default_factory=list)  # {"step", "loss", ...}
+    eval: list[dict[str, float]] = field(default_factory=list)
+    total_steps: int = 0
+    elapsed: float = 0.0  # seconds of training so far
+    before: list[str] | None = None
+    trainable: int = 0
+    total: int = 0
+    result: dict[str, Any] | None = None  # the worker's result, once the run is done
 
-    def apply(self, event: dict[str, Any]) -> None: ...
+    def apply(self, event: dict[str, Any]) -> None:
+        kind = event["kind"]
+        if kind == "status":
+            self.status = event["text"]
+        elif kind in ("train", "eval"):
+            point = {k: v for k, v in event.items() if k not in ("kind", "total", "elapsed")}
+            (self.train if kind == "train" else self.eval).append(point)
+            self.total_steps, self.elapsed = event["total"], event["elapsed"]
+        elif kind == "before":
+            self.before = event["texts"]
+        elif kind == "params":
+            self.trainable, self.total = event["trainable"], event["total"]
 
     @property
-    def step(self) -> int: ...
+    def step(self) -> int:
+        return int(self.train[-1]["step"]) if self.train else 0
+
+    def seconds_left(self) -> float | None:
+        """The training time still to go at the pace so far (answering the prompts comes on top)."""
+        if not self.step or not self.total_steps:
+            return None
+        return self.elapsed / self.step * (self.total_steps - self.step)
 
 
-T = TypeVar("T", bound=Tracker)
-
-
-def follow(job: Job, runner: JobRunner, tracker: T, poll_s: float = 0.5) -> Iterator[T]:
-    """`tracker` after every poll while the job waits or runs, and once more when it has ended well
-    (then `job.result` holds the worker's result). A failed or cancelled job raises UserInputError
-    with what happened."""
-    seen = 0
+def follow(job: Job, runner: JobRunner, poll_s: float = 0.5) -> Iterator[RunProgress]:
+    """The run's progress after every poll while it waits or runs, and once more when it has ended
+    well (then with `result`). A failed or cancelled run raises UserInputError with what happened."""
+    progress, seen = RunProgress(), 0
     while True:
         events = job.wait(seen, poll_s)
         seen += len(events)
         for event in events:
-            tracker.apply(event)
-        tracker.place = runner.place(job)
+            progress.apply(event)
+        progress.place = runner.place(job)
         if job.status in ENDED:
             break
-        yield tracker
+        yield progress
     if job.status == CANCELLED:
-        raise UserInputError(f"Cancelled{f' at step {tracker.step}' if tracker.step else ''}: the worker process "
+        raise UserInputError(f"Cancelled{f' at step {progress.step}' if progress.step else ''}: the worker process "
                              "stopped and its memory was freed.")
     if job.status != DONE:
         raise UserInputError(job.error or "The training run failed.")
-    yield tracker
+    progress.result = job.result
+    yield progress

@@ -209,7 +209,7 @@ def split_rows(rows: list[Row]) -> Splits:
 class BuiltinSet:
     key: str
     title: str  # what the picker shows
-    file: str  # under assets/finetune
+    file: str  # under the lab's assets folder (assets/finetune for this module's sets)
     teaches: str  # one sentence: the behaviour a learner should see appear
 
 

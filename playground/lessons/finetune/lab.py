@@ -23,7 +23,7 @@ from playground.training.adapters import lora_parameters
 from playground.training.base import BASE_WEIGHTS, NF4, BaseSource, base_source, default_base_weights, \
     nf4_unavailable_reason, training_device
 from playground.training.generate import BASE_ANSWERS, answers_key
-from playground.training.jobs import DONE, Job, JobRunner, worker_threads
+from playground.training.jobs import Job, JobRunner, RunProgress, worker_threads
 
 MODEL = "smollm2-135m-instruct"
 JOB = "playground.lessons.finetune.sft:train"
@@ -206,52 +206,12 @@ def start_step(hub: ModelHub, runner: JobRunner, owner: str, jsonl: object, row_
     return runner.submit(owner, STEP_JOB, config)
 
 
-@dataclass
-class Progress:
-    """What the tab shows while a run goes on, rebuilt from the worker's events."""
-
-    place: int = 0  # in the training line; 0 once running
-    status: str = "waiting for the worker"
-    train: list[dict[str, float]] = field(default_factory=list)  # {"step", "loss"}
-    eval: list[dict[str, float]] = field(default_factory=list)
-    total_steps: int = 0
-    elapsed: float = 0.0  # seconds of training so far
-    before: list[str] | None = None
-    trainable: int = 0
-    total: int = 0
-    result: dict[str, Any] | None = None  # the worker's result, once the run is done
-
-    def apply(self, event: dict[str, Any]) -> None:
-        kind = event["kind"]
-        if kind == "status":
-            self.status = event["text"]
-        elif kind in ("train", "eval"):
-            (self.train if kind == "train" else self.eval).append({"step": event["step"], "loss": event["loss"]})
-            self.total_steps, self.elapsed = event["total"], event["elapsed"]
-        elif kind == "before":
-            self.before = event["texts"]
-        elif kind == "params":
-            self.trainable, self.total = event["trainable"], event["total"]
-
-    @property
-    def step(self) -> int:
-        return int(self.train[-1]["step"]) if self.train else 0
-
-    def seconds_left(self) -> float | None:
-        """The training time still to go at the pace so far (answering the prompts comes on top)."""
-        if not self.step or not self.total_steps:
-            return None
-        return self.elapsed / self.step * (self.total_steps - self.step)
-
-
-def follow(job: Job, runner: JobRunner, poll_s: float = 0.5) -> Iterator[Progress]:
+def follow(job: Job, runner: JobRunner, poll_s: float = 0.5) -> Iterator[RunProgress]:
     """Progress snapshots until the run ends; the last has `result`. A failed or cancelled run
     raises UserInputError with what happened."""
-    for progress in jobs.follow(job, runner, Progress(), poll_s):
-        if job.status == DONE:
-            if job.target == JOB:
-                BASE_ANSWERS.put(_before_key(job.config), [b["text"] for b in job.result["before"]])
-            progress.result = job.result
+    for progress in jobs.follow(job, runner, poll_s):
+        if progress.result is not None and job.target == JOB:
+            BASE_ANSWERS.put(_before_key(job.config), [b["text"] for b in job.result["before"]])
         yield progress
 
 

@@ -18,7 +18,7 @@ from playground.models import ModelHub
 from playground.training import loss_mask, rows
 from playground.training.adapters import default_store as adapter_store
 from playground.training.base import BASE_WEIGHTS
-from playground.training.jobs import ENDED, default_runner
+from playground.training.jobs import ENDED, RunProgress, default_runner
 from playground.ui.errors import friendly
 from playground.ui.lesson import lesson_intro
 from playground.ui.queues import LIGHT_WORK, TRAINING_WAIT
@@ -80,7 +80,7 @@ def inspect_data(hub: ModelHub, jsonl: str, row_no, assistant_only: bool, max_le
             gr.Slider(maximum=max(len(splits.train), 2)))
 
 
-def _outputs(p: lab.Progress, questions: list[str], plot_due: bool):
+def _outputs(p: RunProgress, questions: list[str], plot_due: bool):
     ba = gr.skip() if p.before is None else answers_html(
         questions, [("Base model (before)", p.before), ("Tuned model (after)", None)])
     return (progress_md(p.place, p.status, p.step, p.total_steps, p.elapsed, p.seconds_left()),

@@ -22,7 +22,7 @@ from playground.training import jobs
 from playground.training.adapters import adapted_logits
 from playground.training.base import BaseSource, base_source, training_device
 from playground.training.generate import BASE_ANSWERS, answers_key
-from playground.training.jobs import DONE, Job, JobRunner, worker_threads
+from playground.training.jobs import Job, JobRunner, RunProgress, worker_threads
 
 MODEL = "smollm2-135m-instruct"
 JOB = "playground.lessons.preference.dpo:train"
@@ -141,50 +141,11 @@ def start(hub: ModelHub, runner: JobRunner, owner: str, jsonl: object, s: Settin
     return runner.submit(owner, JOB, job_config(base_source(hub, MODEL), prepared, s, out_dir, **options)), prepared
 
 
-@dataclass
-class Progress:
-    """What the tab shows while a run goes on, rebuilt from the worker's events."""
-
-    place: int = 0
-    status: str = "waiting for the worker"
-    train: list[dict[str, float]] = field(default_factory=list)  # {"step", "loss", "margin", "accuracy"}
-    eval: list[dict[str, float]] = field(default_factory=list)
-    total_steps: int = 0
-    elapsed: float = 0.0
-    before: list[str] | None = None
-    trainable: int = 0
-    total: int = 0
-    result: dict[str, Any] | None = None
-
-    def apply(self, event: dict[str, Any]) -> None:
-        kind = event["kind"]
-        if kind == "status":
-            self.status = event["text"]
-        elif kind in ("train", "eval"):
-            point = {k: event[k] for k in ("step", "loss", "margin", "accuracy", "chosen_logp", "rejected_logp")
-                     if k in event}
-            (self.train if kind == "train" else self.eval).append(point)
-            self.total_steps, self.elapsed = event["total"], event["elapsed"]
-        elif kind == "before":
-            self.before = event["texts"]
-        elif kind == "params":
-            self.trainable, self.total = event["trainable"], event["total"]
-
-    @property
-    def step(self) -> int:
-        return int(self.train[-1]["step"]) if self.train else 0
-
-    def seconds_left(self) -> float | None:
-        if not self.step or not self.total_steps:
-            return None
-        return self.elapsed / self.step * (self.total_steps - self.step)
-
-
-def follow(job: Job, runner: JobRunner, poll_s: float = 0.5) -> Iterator[Progress]:
-    for progress in jobs.follow(job, runner, Progress(), poll_s):
-        if job.status == DONE:
+def follow(job: Job, runner: JobRunner, poll_s: float = 0.5) -> Iterator[RunProgress]:
+    """Progress snapshots until the run ends; the last has `result` (see `training.jobs.follow`)."""
+    for progress in jobs.follow(job, runner, poll_s):
+        if progress.result is not None:
             BASE_ANSWERS.put(_before_key(job.config), [b["text"] for b in job.result["before"]])
-            progress.result = job.result
         yield progress
 
 

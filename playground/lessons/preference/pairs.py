@@ -113,13 +113,7 @@ def split_pairs(pairs: list[Pair]) -> PairSplits:
 # --- the built-in sets -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BuiltinPairs:
-    key: str
-    title: str  # what the picker shows
-    file: str  # under assets/preference
-    teaches: str
-
+BuiltinPairs = rows.BuiltinSet  # the same record as the Fine-tuning lab's sets; the files are under ASSETS
 
 BUILTINS: dict[str, BuiltinPairs] = {
     b.key: b
