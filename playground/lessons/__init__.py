@@ -11,8 +11,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-LESSON_ORDER = ("tokens", "sampling", "attention", "embeddings", "topics", "clip", "grounding", "finetune",
-                "preference")
+LESSON_ORDER = ("tokens", "sampling", "context", "attention", "embeddings", "topics", "clip", "grounding",
+                "finetune", "preference")
 
 
 def lessons() -> dict[str, ModuleType]:

@@ -46,6 +46,12 @@ class ExactEngine:
         return out.logits[:, -1].float().cpu()
 
 
+def cache_bytes(cache) -> int:
+    """Bytes the exact engine's KV cache holds: every layer's keys and values."""
+    return sum(t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values)
+               if t is not None)
+
+
 def weights_choice(lm: LoadedModel, weights: str) -> str:
     """The engine that will really run: FAST falls back to EXACT where there is no 4-bit engine."""
     if weights not in WEIGHTS:
