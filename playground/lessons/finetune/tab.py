@@ -17,7 +17,7 @@ from playground.lessons.finetune import lab, views
 from playground.models import ModelHub
 from playground.training import loss_mask, rows
 from playground.training.adapters import default_store as adapter_store
-from playground.training.base import BASE_WEIGHTS
+from playground.training.base import BASE_WEIGHTS, FP32
 from playground.training.jobs import ENDED, RunProgress, default_runner
 from playground.ui.errors import friendly
 from playground.ui.lesson import lesson_intro
@@ -129,7 +129,8 @@ def train_run(hub: ModelHub, jsonl, rank, alpha, targets, learning_rate, epochs,
 def step_run(hub: ModelHub, jsonl, row_no, rank, alpha, targets, learning_rate, max_length, assistant_only, seed,
              request: gr.Request):
     """One optimizer step on the shown row, in a worker, then its views."""
-    s = lab.check_settings(rank, learning_rate, 1, seed, assistant_only, alpha, targets, 1, max_length)
+    # one step always runs on the 32-bit base (it measures how far each weight moved against W itself)
+    s = lab.check_settings(rank, learning_rate, 1, seed, assistant_only, alpha, targets, 1, max_length, FP32)
     session = getattr(request, "session_hash", None) or "anonymous"
     runner = default_runner()
     job = lab.start_step(hub, runner, session, jsonl, row_no, s)
