@@ -192,10 +192,12 @@ def test_held_out_pairs_are_rescored_and_summarised(tiny_run):
 
 @pytest.mark.slow
 def test_the_length_trap_teaches_longer_answers(hub, tmp_path):
-    """The trap's chosen answers are always the longer ones: after DPO on 16 of its pairs (the tab's default run)
-    the held-out prompts are answered at greater length, and the held-out long answers gained far more."""
+    """The trap's chosen answers are always the longer ones: after DPO on the tab's default run (its first 12
+    pairs) the held-out prompts are answered at greater length, and the held-out long answers gained far more."""
+    from playground.lessons.preference.tab import DEFAULT_TRAIN_PAIRS
+
     runner = JobRunner()
-    s = lab.Settings(train_pairs=16)
+    s = lab.Settings(train_pairs=DEFAULT_TRAIN_PAIRS)
     job, _ = lab.start(hub, runner, "tester", pairs.builtin_jsonl("length_trap"), s, tmp_path, evaluations=1)
     *_, last = lab.follow(job, runner)
     r = last.result
