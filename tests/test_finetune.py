@@ -495,14 +495,14 @@ def test_the_tab_trains_and_shows_the_curve_and_the_answers(browser, lab_app):
     assert pg.locator(".js-plotly-plot").count() >= 1
     assert pg.locator("table.ft-answers tbody tr").count() == 1
     assert pg.get_by_role("button", name="Download the adapter (last step, peft safetensors)").is_visible()
-    assert len(tab.adapter_store().sessions()) == 1
+    assert len(tab.default_store().sessions()) == 1
     watch.screenshot("finetune-tab")
     watch.assert_clean()
     context.close()
     deadline = time.monotonic() + 30
-    while tab.adapter_store().sessions() and time.monotonic() < deadline:
+    while tab.default_store().sessions() and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert tab.adapter_store().sessions() == []  # the tab closed: its adapters went with it
+    assert tab.default_store().sessions() == []  # the tab closed: its adapters went with it
 
 
 @pytest.mark.browser

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from playground.config import Settings
+from playground.once import process_wide
 from playground.models.catalog import CATALOG, Kind, ModelSpec, user_model_spec
 from playground.models.device import placement_for
 from playground.models.loaders import LOADERS, LoadedModel
@@ -214,14 +215,7 @@ class ModelHub:
         return out
 
 
-_default_hub: ModelHub | None = None
-_default_lock = threading.Lock()
-
-
+@process_wide
 def default_hub() -> ModelHub:
     """The process-wide hub the app uses."""
-    global _default_hub
-    with _default_lock:
-        if _default_hub is None:
-            _default_hub = ModelHub()
-        return _default_hub
+    return ModelHub()

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from playground.once import process_wide
+
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 
 
@@ -119,18 +121,11 @@ class AdapterStore:
         return sum(_folder_bytes(run) for runs in self._runs.values() for run in runs if run.exists())
 
 
-_store: AdapterStore | None = None
-_store_lock = threading.Lock()
-
-
+@process_wide
 def default_store() -> AdapterStore:
     """The server's one store of the sessions' adapters (every training lab's), in a temporary folder
     made on first use, so the caps hold across labs."""
-    global _store
-    with _store_lock:
-        if _store is None:
-            _store = AdapterStore()
-        return _store
+    return AdapterStore()
 
 
 def adapted_weights(model: Any, folder: Path) -> dict[str, Any]:

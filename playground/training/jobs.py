@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from playground.checks import UserInputError
+from playground.once import process_wide
 
 log = logging.getLogger(__name__)
 
@@ -236,17 +237,10 @@ class JobRunner:
                               "perhaps it ran out of memory. The server is fine: try a smaller run.")
 
 
-_default: JobRunner | None = None
-_default_lock = threading.Lock()
-
-
+@process_wide
 def default_runner() -> JobRunner:
     """The process-wide runner every training lab shares: on a CPU one run at a time is all it holds."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = JobRunner()
-        return _default
+    return JobRunner()
 
 
 @dataclass

@@ -16,7 +16,7 @@ from playground.checks import check_int
 from playground.lessons.finetune import lab, views
 from playground.models import ModelHub
 from playground.training import loss_mask, rows
-from playground.training.adapters import default_store as adapter_store
+from playground.training.adapters import default_store
 from playground.training.base import BASE_WEIGHTS, FP32
 from playground.training.jobs import ENDED, RunProgress, default_runner
 from playground.ui.errors import friendly
@@ -94,7 +94,7 @@ def train_run(hub: ModelHub, jsonl, rank, alpha, targets, learning_rate, epochs,
     s = lab.check_settings(rank, learning_rate, epochs, seed, assistant_only, alpha, targets, batch_size, max_length,
                            base_weights)
     session = getattr(request, "session_hash", None) or "anonymous"
-    store, runner = adapter_store(), default_runner()
+    store, runner = default_store(), default_runner()
     run_dir = store.reserve(session)
     kept, job = False, None
     try:
@@ -163,12 +163,12 @@ def forget_session(request: gr.Request) -> None:
     session = getattr(request, "session_hash", None)
     if session:
         default_runner().cancel(session)
-        adapter_store().remove_session(session)
+        default_store().remove_session(session)
 
 
 def _forget_state(session: str | None) -> None:
     if session:
-        adapter_store().remove_session(session)
+        default_store().remove_session(session)
 
 
 class Handlers:
