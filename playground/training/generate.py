@@ -12,12 +12,22 @@ from typing import Any
 from playground.lru import BoundedLRU
 
 # The base model's greedy answers to a list of prompts never change: the labs keep them, keyed by
-# (the base's files, max new tokens, the prompts' ids), so a second run skips them.
+# (the base's files, max new tokens, the prompts' ids), so a second run (of either lab) skips them.
 BASE_ANSWERS: BoundedLRU[list[str]] = BoundedLRU(64)
 
 
-def answers_key(source: Any, max_new_tokens: int, prompt_ids: list[list[int]]) -> tuple:
-    return (source, max_new_tokens, tuple(tuple(ids) for ids in prompt_ids))
+def _answers_key(config: dict[str, Any]) -> tuple:
+    return (config["source"], config["max_new_tokens"], tuple(tuple(p["ids"]) for p in config["prompts"]))
+
+
+def known_base_answers(config: dict[str, Any]) -> list[str] | None:
+    """The base model's answers to a job config's held-out prompts, if a run has given them before."""
+    return BASE_ANSWERS.get(_answers_key(config))
+
+
+def keep_base_answers(config: dict[str, Any], result: dict[str, Any]) -> None:
+    """Keep a finished run's "before" answers for the next run with the same prompts."""
+    BASE_ANSWERS.put(_answers_key(config), [b["text"] for b in result["before"]])
 
 
 @dataclass

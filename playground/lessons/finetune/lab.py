@@ -22,7 +22,7 @@ from playground.training import jobs, loss_mask, rows
 from playground.training.adapters import lora_parameters
 from playground.training.base import BASE_WEIGHTS, NF4, BaseSource, base_source, default_base_weights, \
     nf4_unavailable_reason, training_device
-from playground.training.generate import BASE_ANSWERS, answers_key
+from playground.training.generate import keep_base_answers, known_base_answers
 from playground.training.jobs import Job, JobRunner, RunProgress, worker_threads
 
 MODEL = "smollm2-135m-instruct"
@@ -160,10 +160,6 @@ def prepare(tokenizer, jsonl: object, s: Settings) -> Prepared:
 # --- the job -----------------------------------------------------------------------------------------
 
 
-def _before_key(config: dict[str, Any]) -> tuple:
-    return answers_key(config["source"], config["max_new_tokens"], [p["ids"] for p in config["prompts"]])
-
-
 def job_config(source: BaseSource, prepared: Prepared, s: Settings, out_dir: Path, without_template: bool = False,
                max_new_tokens: int = MAX_NEW_TOKENS, evaluations: int = EVALUATIONS) -> dict[str, Any]:
     config = {
@@ -180,7 +176,7 @@ def job_config(source: BaseSource, prepared: Prepared, s: Settings, out_dir: Pat
         "device": training_device(),
         "out_dir": str(out_dir),
     }
-    config["before"] = BASE_ANSWERS.get(_before_key(config))
+    config["before"] = known_base_answers(config)
     return config
 
 
@@ -211,7 +207,7 @@ def follow(job: Job, runner: JobRunner, poll_s: float = 0.5) -> Iterator[RunProg
     raises UserInputError with what happened."""
     for progress in jobs.follow(job, runner, poll_s):
         if progress.result is not None and job.target == JOB:
-            BASE_ANSWERS.put(_before_key(job.config), [b["text"] for b in job.result["before"]])
+            keep_base_answers(job.config, job.result)
         yield progress
 
 

@@ -21,7 +21,7 @@ from playground.models import ModelHub
 from playground.training import jobs
 from playground.training.adapters import adapted_logits
 from playground.training.base import BaseSource, base_source, training_device
-from playground.training.generate import BASE_ANSWERS, answers_key
+from playground.training.generate import keep_base_answers, known_base_answers
 from playground.training.jobs import Job, JobRunner, RunProgress, worker_threads
 
 MODEL = "smollm2-135m-instruct"
@@ -126,12 +126,8 @@ def job_config(source: BaseSource, prepared: Prepared, s: Settings, out_dir: Pat
         "train": prepared.train, "validation": prepared.validation, "test": prepared.test, "prompts": prepared.prompts,
         "max_new_tokens": max_new_tokens, "evaluations": evaluations, "out_dir": str(out_dir),
     }
-    config["before"] = BASE_ANSWERS.get(_before_key(config))
+    config["before"] = known_base_answers(config)
     return config
-
-
-def _before_key(config: dict[str, Any]) -> tuple:
-    return answers_key(config["source"], config["max_new_tokens"], [p["ids"] for p in config["prompts"]])
 
 
 def start(hub: ModelHub, runner: JobRunner, owner: str, jsonl: object, s: Settings, out_dir: Path,
@@ -145,7 +141,7 @@ def follow(job: Job, runner: JobRunner, poll_s: float = 0.5) -> Iterator[RunProg
     """Progress snapshots until the run ends; the last has `result` (see `training.jobs.follow`)."""
     for progress in jobs.follow(job, runner, poll_s):
         if progress.result is not None:
-            BASE_ANSWERS.put(_before_key(job.config), [b["text"] for b in job.result["before"]])
+            keep_base_answers(job.config, job.result)
         yield progress
 
 
