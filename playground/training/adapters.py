@@ -9,8 +9,8 @@ most `max_sessions` sessions and `max_bytes` in all, dropping the least recently
 Folders are named by a hash of the session id, so no path tells one learner's session to another.
 
 `adapted_logits` runs the hub's shared model as if a saved adapter were merged into it, without
-touching it: the adapted weights W + scale·B·A are handed to `torch.func.functional_call` for that
-one forward pass (they take the adapted layers' size in memory while it runs, then go).
+touching it: the adapted weights W + scale·B·A are handed to `torch.func.functional_call` (they take
+the adapted layers' size in memory while the function lives, then go).
 """
 
 from __future__ import annotations
@@ -149,11 +149,16 @@ def adapted_weights(model: Any, folder: Path) -> dict[str, Any]:
 
 
 def adapted_logits(model: Any, folder: Path):
-    """A function ids -> logits of `model` with the adapter in `folder` merged, leaving `model` as it is."""
+    """A function ids -> logits of `model` with the adapter in `folder` merged, leaving `model` as it is.
+    The adapted weights are read and built on the first call and kept for the function's life (a
+    scored pair calls it twice), so keep the function only as long as one request."""
     import torch
+
+    weights: dict[str, Any] = {}
 
     def run(ids):
         with torch.no_grad():
-            weights = adapted_weights(model, folder)
+            if not weights:
+                weights.update(adapted_weights(model, folder))
             return torch.func.functional_call(model, weights, args=(), kwargs={"input_ids": ids.to(model.device)}).logits
     return run

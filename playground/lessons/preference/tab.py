@@ -10,6 +10,7 @@ maths is in `scoring`, `dpo` and `lab`; this module holds the text, the layout a
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import gradio as gr
 
@@ -45,8 +46,6 @@ def remember(session: str, run_dir) -> None:
 
 def tuned_adapter(session: str):
     """The session's newest preference adapter, if the store still keeps it: (folder, its name)."""
-    from pathlib import Path
-
     with _tuned_lock:
         run = _tuned.get(session)
     if run is None or Path(run) not in default_store().runs(session):
