@@ -66,6 +66,43 @@ def app_url(hub):
     demo.close()
 
 
+def launch_lesson(hub, lesson):
+    """One lesson's tab alone in a small gr.Blocks (with a stand-in Models tab, which PageWatch waits
+    for), launched with the app's public-API rule: its tests start in seconds, not with the whole
+    app. Yields the URL; for a module-scoped fixture."""
+    import gradio as gr
+
+    from playground.ui.app import keep_public_api, launch_kwargs
+
+    with gr.Blocks() as demo:
+        with gr.Tabs():
+            with gr.Tab(lesson.TITLE):
+                lesson.build_tab(hub)
+            with gr.Tab("Models"):
+                gr.Markdown("a stand-in for the app's Models tab (PageWatch waits for it)")
+    keep_public_api(demo, lesson.ENDPOINTS)
+    demo.queue()
+    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, **launch_kwargs())
+    yield url.rstrip("/")
+    demo.close()
+
+
+def assert_fits_a_phone(browser, url: str, title: str, ready, shot: str) -> None:
+    """Open the tab `title` at 390×844, wait for `ready(page)` (its first view drawn), take the
+    screenshot `shot`, and fail if the page scrolls sideways or logged an error."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        watch = PageWatch(context.new_page(), url)
+        pg = watch.open(title)
+        ready(pg)
+        width, inner = pg.evaluate("document.documentElement.scrollWidth"), pg.evaluate("window.innerWidth")
+        watch.screenshot(shot)
+        assert width <= inner, f"the tab scrolls sideways on a phone ({width} px > {inner} px)"
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
 @pytest.fixture(scope="session")
 def client(app_url):
     from gradio_client import Client

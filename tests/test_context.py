@@ -111,22 +111,11 @@ def test_the_kv_formula_equals_the_measured_cache(lm):
 
 @pytest.fixture(scope="module")
 def lesson_app(hub):
-    import gradio as gr
+    from conftest import launch_lesson
 
     from playground.lessons import context
-    from playground.ui.app import keep_public_api, launch_kwargs
 
-    with gr.Blocks() as demo:
-        with gr.Tabs():
-            with gr.Tab(context.TITLE):
-                context.build_tab(hub)
-            with gr.Tab("Models"):
-                gr.Markdown("a stand-in for the app's Models tab (PageWatch waits for it)")
-    keep_public_api(demo, context.ENDPOINTS)
-    demo.queue()
-    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    yield url.rstrip("/")
-    demo.close()
+    yield from launch_lesson(hub, context)
 
 
 @pytest.mark.app

@@ -437,22 +437,11 @@ def test_views_mark_the_best_step_and_where_validation_turns_up():
 
 @pytest.fixture(scope="module")
 def lab_app(hub):
-    import gradio as gr
+    from conftest import launch_lesson
 
     from playground.lessons import finetune
-    from playground.ui.app import keep_public_api, launch_kwargs
 
-    with gr.Blocks() as demo:
-        with gr.Tabs():
-            with gr.Tab(finetune.TITLE):
-                finetune.build_tab(hub)
-            with gr.Tab("Models"):
-                gr.Markdown("a stand-in for the app's Models tab (PageWatch waits for it)")
-    keep_public_api(demo, finetune.ENDPOINTS)
-    demo.queue()
-    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    yield url.rstrip("/")
-    demo.close()
+    yield from launch_lesson(hub, finetune)
 
 
 @pytest.mark.app
@@ -526,14 +515,6 @@ def test_one_step_up_close_from_the_tab(browser, lab_app):
 
 @pytest.mark.browser
 def test_the_tab_fits_a_phone(browser, lab_app):
-    from conftest import PageWatch
+    from conftest import assert_fits_a_phone
 
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    watch = PageWatch(context.new_page(), lab_app)
-    pg = watch.open("Fine-tuning")
-    pg.locator(".ft-loss").first.wait_for(timeout=30_000)
-    width, inner = pg.evaluate("document.documentElement.scrollWidth"), pg.evaluate("window.innerWidth")
-    watch.screenshot("finetune-phone")
-    assert width <= inner, f"the tab scrolls sideways on a phone ({width} px > {inner} px)"
-    watch.assert_clean()
-    context.close()
+    assert_fits_a_phone(browser, lab_app, "Fine-tuning", lambda pg: pg.locator(".ft-loss").first.wait_for(timeout=30_000), "finetune-phone")

@@ -224,22 +224,11 @@ def test_sft_on_the_chosen_answers_raises_them(hub, tmp_path):
 
 @pytest.fixture(scope="module")
 def lab_app(hub):
-    import gradio as gr
+    from conftest import launch_lesson
 
     from playground.lessons import preference
-    from playground.ui.app import keep_public_api, launch_kwargs
 
-    with gr.Blocks() as demo:
-        with gr.Tabs():
-            with gr.Tab(preference.TITLE):
-                preference.build_tab(hub)
-            with gr.Tab("Models"):
-                gr.Markdown("a stand-in for the app's Models tab (PageWatch waits for it)")
-    keep_public_api(demo, preference.ENDPOINTS)
-    demo.queue()
-    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    yield url.rstrip("/")
-    demo.close()
+    yield from launch_lesson(hub, preference)
 
 
 ONE_EPOCH = subset("concise", 2, 1, 1)
@@ -300,14 +289,7 @@ def test_the_tab_scores_trains_and_rescores(browser, lab_app):
 
 @pytest.mark.browser
 def test_the_tab_fits_a_phone(browser, lab_app):
-    from conftest import PageWatch
+    from conftest import assert_fits_a_phone
 
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    watch = PageWatch(context.new_page(), lab_app)
-    pg = watch.open("Preference")
-    pg.get_by_text("Pairs:").first.wait_for(timeout=30_000)
-    width, inner = pg.evaluate("document.documentElement.scrollWidth"), pg.evaluate("window.innerWidth")
-    watch.screenshot("preference-phone")
-    assert width <= inner, f"the tab scrolls sideways on a phone ({width} px > {inner} px)"
-    watch.assert_clean()
-    context.close()
+    assert_fits_a_phone(browser, lab_app, "Preference",
+                        lambda pg: pg.get_by_text("Pairs:").first.wait_for(timeout=30_000), "preference-phone")
