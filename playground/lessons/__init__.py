@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-LESSON_ORDER = ("tokens", "sampling", "context", "attention", "embeddings", "topics", "clip", "grounding",
+LESSON_ORDER = ("tokens", "sampling", "context", "attention", "inside", "embeddings", "topics", "clip", "grounding",
                 "finetune", "preference")
 
 

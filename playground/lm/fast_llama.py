@@ -178,8 +178,9 @@ class FastLlama:
         half = x.shape[-1] // 2
         return x * cos + torch.cat([-x[..., half:], x[..., :half]], dim=-1) * sin
 
-    def _forward(self, state: DecodeState, ids: torch.Tensor) -> torch.Tensor:
-        """ids [B, T] at positions state.length.. onwards; fills the cache; last position's logits."""
+    def _forward(self, state: DecodeState, ids: torch.Tensor, every: bool = False) -> torch.Tensor:
+        """ids [B, T] at positions state.length.. onwards; fills the cache; the last position's logits
+        [B, vocab], or every position's [B, T, vocab] with `every`."""
         b, t = ids.shape
         start, end = state.length, state.length + t
         if end > state.capacity:
@@ -203,7 +204,7 @@ class FastLlama:
             gate, up = self._mm(h, mats["gate_up"]).chunk(2, dim=-1)
             x = x + self._mm(F.silu(gate) * up, mats["down"])
         state.length = end
-        last = F.rms_norm(x[:, -1], (x.shape[-1],), self.final_norm, self.eps)
+        last = F.rms_norm(x if every else x[:, -1], (x.shape[-1],), self.final_norm, self.eps)
         return F.linear(last.to(self.head.dtype), self.head).float()
 
     def start(self, ids: list[int], rows: int = 1, capacity: int = 0) -> tuple[DecodeState, torch.Tensor]:
@@ -220,6 +221,15 @@ class FastLlama:
             cache[1:, :, : len(ids)] = cache[:1, :, : len(ids)]
         state.length = len(ids)
         return state, logits.expand(rows, -1)
+
+    def logits(self, ids: list[int]) -> torch.Tensor:
+        """Every position's next-token logits [T, vocab] for one text (what a quality check compares)."""
+        if not ids:
+            raise ValueError("no tokens to read")
+        shape = (1, self.n_kv, len(ids), self.head_dim)
+        state = DecodeState([torch.empty(shape) for _ in self.layers], [torch.empty(shape) for _ in self.layers])
+        with torch.inference_mode():
+            return self._forward(state, torch.tensor([ids], dtype=torch.long), every=True)[0]
 
     def step(self, state: DecodeState, ids: list[int]) -> torch.Tensor:
         """Feed one new token per row; returns the logits [rows, vocab] for the next one."""
@@ -273,6 +283,7 @@ def agreement(model, engine: FastLlama, ids: list[int]) -> Agreement:
 
 _build_lock = threading.Lock()
 ENGINE_KEY = "fast_llama_int4"
+BUILD_SECONDS_KEY = "fast_llama_int4_build_s"  # how long packing the weights took, for the learner
 DERIVED_NAME = "int4 decode copy"
 
 
@@ -298,7 +309,9 @@ def engine_for(lm) -> FastLlama:
             reason = unsupported_reason(lm)
             if reason:
                 raise RuntimeError(f"No 4-bit engine for {lm.key}: {reason}.")
+            began = time.perf_counter()
             engine = FastLlama(lm.model, bits=4)
+            lm.extras[BUILD_SECONDS_KEY] = time.perf_counter() - began
             lm.extras[ENGINE_KEY] = engine
             lm.derived_mb[DERIVED_NAME] = engine.weight_mb()
         return engine
