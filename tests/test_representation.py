@@ -120,6 +120,17 @@ def test_bad_classification_data_is_named(train, test, message):
         lab.prepare(train, test)
 
 
+def test_an_uploaded_csv_is_split_by_label(tmp_path):
+    path = tmp_path / "mine.csv"
+    rows = [("Where is my parcel?", "shipping"), ("Refund please", "billing"), ("Parcel late again", "shipping"),
+            ("Charged twice", "billing"), ("No label here", ""), ("Lost in the post", "shipping")]
+    path.write_text("text,label\n" + "\n".join(f"{t},{lab}" for t, lab in rows), encoding="utf-8")
+    train_jsonl, test_jsonl, desc = tab.upload_set(str(path))
+    train, test = S.parse_examples(train_jsonl), S.parse_examples(test_jsonl)
+    assert len(train) + len(test) == 5 and {e.label for e in test} == {"billing", "shipping"}
+    assert S.check_split(train, test) and json.loads(desc) == {"billing": "billing", "shipping": "shipping"}
+
+
 def test_bad_pairs_are_named():
     pair = '{"anchor": "q", "positive": "a"}'
     with pytest.raises(UserInputError, match="repeats row 1"):

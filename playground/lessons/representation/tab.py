@@ -12,7 +12,7 @@ import json
 import gradio as gr
 
 from playground.checks import UserInputError
-from playground.data.uploads import read_upload
+from playground.data.uploads import NO_LABEL, read_upload
 from playground.lessons.representation import classify as C
 from playground.lessons.representation import lab
 from playground.lessons.representation import sets as S
@@ -51,7 +51,9 @@ def upload_set(path):
     if not path:
         raise UserInputError("Upload a CSV or JSONL file with a text and a label column.")
     corpus = read_upload(path, "text", "label", max_rows=S.MAX_TEXTS, max_chars_per_text=S.MAX_CHARS)
-    rows = [S.Example(t, str(lab_)) for t, lab_ in zip(corpus.texts, corpus.labels) if lab_ not in (None, "")]
+    rows = [S.Example(t, str(lab_)) for t, lab_ in zip(corpus.texts, corpus.labels or []) if lab_ != NO_LABEL]
+    if not rows:
+        raise UserInputError("No row of the upload has a label: it needs a label column beside the text.")
     labels = sorted({e.label for e in rows})
     train, test = [], []
     for label in labels:  # stratified: the last 30% of each label is the test set
