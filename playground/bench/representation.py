@@ -71,12 +71,11 @@ def measure(hub: ModelHub) -> list[Measurement]:
                            "the same forwards (each prompt once, the labels from a cache copy)", target="ratio <= 1.2"))
 
     runner = JobRunner()
-    config = lab.setfit_config(hub, train, test, labels, 0, tempfile.mkdtemp(prefix="setfit-bench-"))
     c = lab.Comparison(labels, test, len(train))
     ours = _timed(lambda: list(lab.setfit_steps(hub, runner, "bench", c, train)))
-    scratch = tempfile.mkdtemp(prefix="setfit-bare-")
-    bare = _timed(lambda: J.setfit({**config, "out_dir": scratch}, lambda kind, **f: None))
-    shutil.rmtree(scratch, ignore_errors=True)
+    config = lab.setfit_config(hub, train, test, labels, 0, tempfile.mkdtemp(prefix="setfit-bare-"))  # the same run
+    bare = _timed(lambda: J.setfit(config, lambda kind, **f: None))
+    shutil.rmtree(config["out_dir"], ignore_errors=True)
     out.append(Measurement("representation", f"SetFit, {len(config['texts'])} examples, predicting {len(test)}", ours,
                            bare, "the same SetFit run in this process (no worker)", target="ours <= 120 s",
                            note=f"accuracy {c.methods[-1].accuracy:.0%}"))
