@@ -16,7 +16,7 @@ from typing import Callable
 
 # The hub's measurement comes first (the issue asks for it), then the lessons in tab order.
 ORDER = ("hub", "tokens", "sampling", "attention", "embeddings", "topics", "clip", "grounding", "finetune",
-         "preference", "context", "inside", "representation")
+         "preference", "context", "inside", "representation", "data")
 
 
 @dataclass

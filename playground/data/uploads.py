@@ -31,7 +31,7 @@ def _kind(path: str) -> str:
     return SUFFIXES[suffix]
 
 
-def _read_text(path: str) -> str:
+def read_text(path: str) -> str:
     """The file as UTF-8 text, or a UserInputError naming the size, emptiness or bad byte."""
     name = Path(path).name
     try:
@@ -112,7 +112,7 @@ def upload_columns(path: str) -> list[str]:
     kind = _kind(path)
     if kind == "txt":
         return ["text"]
-    text = _read_text(path)
+    text = read_text(path)
     name = Path(path).name
     if kind == "csv":
         return _csv_header(text, name)
@@ -152,7 +152,7 @@ def read_upload(
     `max_rows` texts are kept. `notice` says what was skipped, cut or kept."""
     kind = _kind(path)
     name = Path(path).name
-    text = _read_text(path)
+    text = read_text(path)
 
     rows: list[tuple[object, object]]  # (text value, label value)
     if kind == "txt":

@@ -12,7 +12,7 @@ import importlib
 from types import ModuleType
 
 LESSON_ORDER = ("tokens", "sampling", "context", "attention", "inside", "embeddings", "topics", "clip", "grounding",
-                "finetune", "preference", "representation")
+                "curation", "finetune", "preference", "representation")
 
 
 def lessons() -> dict[str, ModuleType]:
