@@ -377,3 +377,13 @@ def test_the_tab_fits_a_phone(browser, lesson_app):
 
     assert_fits_a_phone(browser, lesson_app, tab.TITLE,
                         lambda pg: pg.get_by_role("button", name="Analyse", exact=True).wait_for(), "data-lab-phone")
+
+
+def test_a_large_upload_stays_on_the_server(tmp_path, monkeypatch):
+    small = tmp_path / "small.jsonl"
+    small.write_text(MESSY, encoding="utf-8")
+    box, kept_text, note = tab.upload_file(str(small))
+    assert box == MESSY and kept_text is None and "288 lines" in note
+    monkeypatch.setattr(tab, "BOX_CHARS", 1000)
+    box, kept_text, note = tab.upload_file(str(small))
+    assert kept_text == MESSY and box.splitlines() == MESSY.splitlines()[:tab.PREVIEW_ROWS] and "kept on the server" in note
