@@ -306,6 +306,19 @@ def test_a_preference_export_loads_in_the_preference_lab(hub):
     assert len(pairs) == 6
 
 
+def test_a_prompt_completion_export_loads_in_the_finetuning_lab(hub):
+    from playground.training.rows import parse_jsonl
+
+    lines = [json.dumps({"prompt": "What colour is the sky on a clear day?", "completion": "Blue."}),
+             json.dumps({"prompt": [{"role": "system", "content": "Answer briefly."},
+                                    {"role": "user", "content": "How many days are in a week?"}], "completion": "Seven."}),
+             json.dumps({"prompt": "Name the largest ocean.", "completion": "The Pacific Ocean."})]
+    c = P.curate(hub, "\n".join(lines), P.Settings())
+    rows = parse_jsonl(export(c).jsonl)
+    assert c.parsed.form == "prompt_completion" and [r.reference() for r in rows] == ["Blue.", "Seven.", "The Pacific Ocean."]
+    assert rows[1].chat()[0] == {"role": "system", "content": "Answer briefly."}
+
+
 # --- self-instruct -----------------------------------------------------------------------------------------
 
 

@@ -37,8 +37,9 @@ def _row(form: str, record: Record, fix=lambda s: s) -> dict:
         prompt_value: object = prompt[0][1]
     else:
         prompt_value = [{"role": r, "content": c} for r, c in prompt]
-    if form == PROMPT_COMPLETION:
-        return {"prompt": prompt_value, "completion": answer}
+    if form == PROMPT_COMPLETION:  # trl's rule: both sides text, or both lists of turns
+        return {"prompt": prompt_value, "completion": answer if isinstance(prompt_value, str)
+                else [{"role": "assistant", "content": answer}]}
     return {"prompt": prompt_value, "chosen": answer, "rejected": fix(record.rejected)}
 
 
