@@ -17,7 +17,8 @@ import gradio as gr  # noqa: E402
 
 from playground.lessons import lessons, public_endpoints  # noqa: E402
 from playground.models import ModelHub, default_hub  # noqa: E402
-from playground.ui import models_tab  # noqa: E402
+from playground.ui import course_map, models_tab  # noqa: E402
+from playground.ui.queues import LIGHT_WORK  # noqa: E402
 from playground.ui.security import RefuseUnneededRoutes  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
@@ -43,8 +44,12 @@ def build_app(hub: ModelHub | None = None) -> gr.Blocks:
     hub = hub or default_hub()
     with gr.Blocks(title="LLM Playground") as demo:
         gr.Markdown(HEADER)
-        with gr.Tabs(overflow_behavior="wrap"):  # on a phone every lesson stays one tap away, not under "⋯"
-            for key, module in lessons().items():
+        registry = lessons()
+        titles = {key: module.TITLE for key, module in registry.items()}
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # on a phone every lesson stays one tap away, not under "⋯"
+            with gr.Tab("Course map", id=course_map.TAB_ID):
+                link_note, open_buttons = course_map.build_tab(titles)
+            for key, module in registry.items():
                 with gr.Tab(module.TITLE, id=key):
                     try:
                         module.build_tab(hub)
@@ -53,6 +58,16 @@ def build_app(hub: ModelHub | None = None) -> gr.Blocks:
                         gr.Markdown(f"This lesson could not be built ({type(exc).__name__}: {exc}). The other tabs work.")
             with gr.Tab("Models", id="models") as tab:
                 models_tab.build_tab(hub, tab)
+        known = {**titles, course_map.TAB_ID: "Course map", "models": "Models"}
+
+        def open_linked_tab(request: gr.Request):
+            """`?tab=<lesson>` in the URL that opened this page (this request's, nobody else's) selects that tab."""
+            selected, note = course_map.tab_from_link(request.query_params.get("tab"), known)
+            return (gr.Tabs(selected=selected) if selected else gr.Tabs()), note
+
+        demo.load(open_linked_tab, None, [tabs, link_note], api_name="open_linked_tab", **LIGHT_WORK)
+        for key, button in open_buttons.items():  # the same tab in this page, without a reload
+            button.click(lambda key=key: gr.Tabs(selected=key), None, tabs, api_name=f"open_{key}", **LIGHT_WORK)
     keep_public_api(demo, public_endpoints() + models_tab.ENDPOINTS)
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=2)
     return demo
