@@ -77,9 +77,11 @@ def launch_lesson(hub, lesson):
     with gr.Blocks() as demo:
         with gr.Tabs():
             with gr.Tab(lesson.TITLE):
-                lesson.build_tab(hub)
+                page = lesson.build_tab(hub)
             with gr.Tab("Models"):
                 gr.Markdown("a stand-in for the app's Models tab (PageWatch waits for it)")
+        if getattr(page, "opened", None) is not None:  # the tab is open from the start: its first view computes
+            demo.load(lambda: 1, None, page.opened, api_name="first_view")
     keep_public_api(demo, lesson.ENDPOINTS)
     demo.queue()
     _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, **launch_kwargs())

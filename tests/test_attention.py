@@ -259,7 +259,7 @@ def test_tab_renders_heatmap_and_probe(page):
                          timeout=60_000)
     assert "no mask" in title.text_content()
     page.screenshot("attention-encoder")
-    pg.get_by_role("button", name="Run the probe").click()
+    pg.get_by_role("button", name="Run the probe", exact=True).click()
     pg.locator("#attention-probe-patterns .js-plotly-plot").wait_for(timeout=60_000)
     assert pg.get_by_text("The top induction head is").count() > 0
     pg.wait_for_timeout(500)

@@ -9,7 +9,7 @@ from playground.lessons import lessons
 
 pytestmark = pytest.mark.browser
 
-TITLES = ["Course map"] + [module.TITLE for module in lessons().values()] + ["Models"]
+TITLES = ["Course map"] + [module.TITLE for module in lessons().values()] + ["Class poll", "Models"]
 VIEWPORTS = {"phone": (390, 844), "projector": (1280, 720)}
 
 

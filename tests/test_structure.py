@@ -100,9 +100,9 @@ def test_sampling_and_grounding_generate_through_the_same_loop(lm, monkeypatch):
 def test_use_via_api_lists_the_documented_endpoints_only(client):
     info = client.view_api(return_format="dict", print_info=False)
     listed = {name.lstrip("/") for name in info["named_endpoints"]}
-    from playground.ui import models_tab
+    from playground.ui import models_tab, poll_tab
 
-    assert listed == set(public_endpoints()) | set(models_tab.ENDPOINTS)
+    assert listed == set(public_endpoints()) | set(models_tab.ENDPOINTS) | set(poll_tab.ENDPOINTS)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     undocumented = [name for name in listed if f"`{name}`" not in readme]
     assert not undocumented, f"public endpoints missing from the README: {undocumented}"

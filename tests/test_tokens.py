@@ -320,7 +320,7 @@ def test_tab_draws_chips_and_counts(page):
     box = pg.get_by_label("Text", exact=True)
     box.fill("Hello world, hello 🍕")
     pg.get_by_role("button", name="Tokenize").click()
-    chips = pg.locator(".tc-chips .tc-chip")
+    chips = pg.locator("#tokens-chips .tc-chip")
     chips.first.wait_for(timeout=60_000)
     pg.get_by_text("tokens for 20 characters").wait_for(timeout=30_000)
     assert chips.count() > 4
@@ -331,7 +331,7 @@ def test_tab_draws_chips_and_counts(page):
     page.screenshot("tokens-typed")
     pg.get_by_role("button", name="Emoji").click()
     pg.get_by_text("Family").first.wait_for()
-    pg.wait_for_function("document.querySelectorAll('.tc-chips .tc-byte').length > 0", timeout=30_000)
+    pg.wait_for_function("document.querySelectorAll('#tokens-chips .tc-byte').length > 0", timeout=30_000)
     pg.get_by_role("button", name="Render the conversation").click()
     pg.locator(".tc-special").first.wait_for(timeout=60_000)
     page.screenshot("tokens-emoji-chat")
@@ -343,13 +343,13 @@ def test_clearing_the_text_shows_the_empty_view_without_an_error(page):
     pg = page.open("Tokens")
     box = pg.get_by_label("Text", exact=True)
     box.fill("Hello world")
-    pg.locator(".tc-chips .tc-chip").first.wait_for(timeout=60_000)
+    pg.locator("#tokens-chips .tc-chip").first.wait_for(timeout=60_000)
     box.fill("")
     pg.wait_for_timeout(1500)  # the change event has run (a toast would be up by now)
     toasts = pg.locator(".toast-body")
     assert toasts.count() == 0, f"clearing the box raised: {toasts.all_text_contents()}"
     pg.get_by_text(views.EMPTY).wait_for(timeout=30_000)
-    assert pg.locator(".tc-chips .tc-chip").count() == 0
+    assert pg.locator("#tokens-chips .tc-chip").count() == 0
     page.assert_clean()
 
 
@@ -402,8 +402,8 @@ def test_phone_shows_the_counts_whole_headers_and_ids_on_tap(phone):
     # chip ids without hovering: the counts name the checkbox, and a tap prints every id
     assert pg.get_by_text(views.SHOW_IDS).count() >= 2
     pg.get_by_label(views.SHOW_IDS).tap()
-    chips = pg.locator(".tc-chips .tc-chip")
-    pg.wait_for_function("document.querySelectorAll('.tc-chips .tc-id').length > 0", timeout=30_000)
-    assert pg.locator(".tc-chips .tc-id").count() == chips.count()
+    chips = pg.locator("#tokens-chips .tc-chip")
+    pg.wait_for_function("document.querySelectorAll('#tokens-chips .tc-id').length > 0", timeout=30_000)
+    assert pg.locator("#tokens-chips .tc-id").count() == chips.count()
     phone.screenshot("tokens-phone-ids")
     phone.assert_clean()

@@ -94,11 +94,10 @@ def tab_from_link(key: object, known: dict[str, str]) -> tuple[str | None, str]:
     return key, ""
 
 
-def build_tab(titles: dict[str, str]) -> tuple[gr.Markdown, dict[str, gr.Button]]:
-    """The map's content: (the note a bad link writes into, a button per tab that opens it in this page)."""
-    note = gr.Markdown()
+def build_tab(titles: dict[str, str]) -> dict[str, gr.Button]:
+    """The map's content; returns a button per tab that opens it in this page."""
     gr.Markdown(course_markdown(titles))
     gr.Markdown("**Open a tab here:**")
     with gr.Row():
         buttons = {key: gr.Button(title, size="sm", min_width=80) for key, title in titles.items()}
-    return note, buttons
+    return buttons

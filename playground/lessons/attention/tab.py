@@ -30,7 +30,8 @@ from playground.lessons.attention.figures import (
     summary_pointers,
     token_figure,
 )
-from playground.lessons.attention.probe import DEFAULT_HALF, DEFAULT_SEED, run_probe
+from playground.lessons.attention.prediction import JOBS, PREVIOUS, grade_head, parse_head_guess
+from playground.lessons.attention.probe import DEFAULT_HALF, DEFAULT_SEED, ProbeResult, run_probe
 from playground.lessons.attention.weights import (
     MAX_TOKENS,
     Attentions,
@@ -42,7 +43,8 @@ from playground.lessons.attention.weights import (
 )
 from playground.models import ModelHub
 from playground.ui.errors import friendly, gpu_bound
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
+from playground.ui.predict import Verdict, predict_box, record
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 from playground.viz.heatmap import unique_labels
 
@@ -163,20 +165,41 @@ def attention_json(hub: ModelHub, text_in: str, model_in: str, layer_in: float, 
     return attention(hub, text_in, model_in, layer_in, head_in)
 
 
-@friendly
-def probe(hub: ModelHub, model_in: str, half_in: float, seed_in: float, progress=gr.Progress()) -> tuple:
+def _probe(hub: ModelHub, model_in: str, half_in: float, seed_in: float, progress) -> tuple[ProbeResult, str, tuple]:
+    """The probe for the current inputs: its result, the model's key, and its three views."""
     loaded = load_model(hub, model_in)
     n = check_int(half_in, low=8, high=100, what="Random tokens per copy")
     s = check_int(seed_in, low=0, high=2**31 - 1, what="Seed")
     progress(0.3, desc="Running the model on the repeated random tokens")
     res = run_probe(loaded, n, s)
-    return probe_report(res, loaded.key), probe_scores_figure(res, loaded.key), probe_patterns_figure(res)
+    return res, loaded.key, (probe_report(res, loaded.key), probe_scores_figure(res, loaded.key),
+                             probe_patterns_figure(res))
+
+
+@friendly
+def probe(hub: ModelHub, model_in: str, half_in: float, seed_in: float, progress=gr.Progress()) -> tuple:
+    return _probe(hub, model_in, half_in, seed_in, progress)[2]
+
+
+@friendly
+def probe_guess(hub: ModelHub, model_in: str, half_in: float, seed_in: float, job_in: str, layer_in: float,
+                head_in: float, progress=gr.Progress()) -> tuple:
+    """Predict, then reveal: run the probe on the current inputs, show it, and grade the guessed head."""
+    parse_head_guess(job_in, layer_in, head_in)  # an empty guess is refused before the model runs
+    res, key, shown_views = _probe(hub, model_in, half_in, seed_in, progress)
+    return (*shown_views, grade_head(res, job_in, layer_in, head_in, key))
+
+
+@friendly
+def score_guess(verdict: Verdict | None, request: gr.Request) -> str:
+    """The reveal's Markdown, with this page's running score."""
+    return "" if verdict is None else record(verdict, request)
 
 
 # --- the tab ----------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     lesson_intro(
         "Every token builds its new meaning by mixing in information from other tokens, and attention "
         "decides the mix: in each heatmap a row is one token, and its colours say how much it takes from "
@@ -254,6 +277,17 @@ def build_tab(hub: ModelHub) -> None:
                 "twice. Random tokens mean nothing, so whatever a head does here it does by position and "
                 "repetition: each head gets a previous-token score and an induction score (in the second copy, "
                 "how much weight goes to the token that followed the earlier copy of the current token).")
+    guess_job = gr.Radio(list(JOBS), value=PREVIOUS, label="The job", render=False)
+    # text boxes, not gr.Number: an empty Number shows and sends 0, a guess the learner never made
+    guess_layer = gr.Textbox(label="Layer", placeholder="a layer, e.g. 12", max_lines=1, render=False)
+    guess_head = gr.Textbox(label="Head", placeholder="a head, e.g. 3", max_lines=1, render=False)
+    guess_box = predict_box(
+        "Before you run the probe: which head of the model picked above do you think is the strongest "
+        "**previous-token head** (or **induction head**)? Pick the job, type a layer and a head (both count from 0: "
+        "SmolLM2 has 30 layers of 9 heads, MiniLM 6 layers of 12), and reveal: the probe runs on the settings below "
+        "and ranks your head among all of them (1 point for the top head, ½ for the second, ⅓ for the third …).",
+        guess_job, guess_layer, guess_head, button="Run the probe and reveal")
+    guessed = gr.State(None)  # the Verdict, until it is scored
     with gr.Row():
         half = gr.Slider(8, 100, value=DEFAULT_HALF, step=1, label="Random tokens per copy")
         seed = gr.Number(DEFAULT_SEED, precision=0, label="Seed (same seed, same tokens)")
@@ -265,8 +299,9 @@ def build_tab(hub: ModelHub) -> None:
     # --- wiring ---
 
     view_outputs = [notice, heat, focus, bars, lines, grid, summary, pointers, layer, head, shown]
+    opened = first_view_trigger()  # the first view: the pronoun sentence's attention, layer 0, mean of the heads
     for trigger, name in ((show.click, "attention_show"), (text.submit, "attention_submit"),
-                          (model.input, "attention_model")):
+                          (model.input, "attention_model"), (opened.change, "attention_first_view")):
         trigger(gpu_bound(show_attention, hub), [text, model, layer, head], view_outputs, api_name=name, **MODEL_WORK)
     examples.load_input_event.then(gpu_bound(show_example, hub), [text, model, start], view_outputs,
                                    api_name="attention_show_example", **MODEL_WORK)
@@ -280,3 +315,9 @@ def build_tab(hub: ModelHub) -> None:
                   api_name="attention", **MODEL_WORK)
     probe_btn.click(gpu_bound(probe, hub), [model, half, seed], [probe_md, probe_scores, probe_patterns],
                     api_name="attention_probe", **MODEL_WORK)
+    guess_box.reveal.click(
+        gpu_bound(probe_guess, hub), [model, half, seed, guess_job, guess_layer, guess_head],
+        [probe_md, probe_scores, probe_patterns, guessed], api_name="attention_predict", **MODEL_WORK,
+    ).success(score_guess, [guessed], guess_box.result, api_name="attention_predict_score", **LIGHT_WORK)
+    return LessonPage(inputs={"text": text, "model": model, "layer": layer, "head": head, "probe_tokens": half,
+                              "seed": seed}, opened=opened)

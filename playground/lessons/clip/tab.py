@@ -32,7 +32,7 @@ from playground.lessons.clip.weights import WeightsStatus, download, weights_sta
 from playground.lessons.clip.zero_shot import DEFAULT_TEMPLATE, clip_ensemble_templates
 from playground.models import ModelHub
 from playground.ui.errors import friendly, gpu_bound
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 
 TITLE = "CLIP"
@@ -121,6 +121,15 @@ def on_matrix(hub: ModelHub, cache: SampleEmbeddings, chosen: list[str] | None, 
     return result.as_json(), result
 
 
+def first_matrix(hub: ModelHub, cache: SampleEmbeddings, chosen: list[str] | None, files: list | None,
+                 captions: str, progress=gr.Progress()):
+    """The first view: the sample photos × captions matrix, when the weights are here (the banner at the top
+    says what to do when they are not, so opening the tab raises no error)."""
+    if not weights_status(hub).ready:
+        return gr.skip(), gr.skip()
+    return on_matrix(hub, cache, chosen, files, captions, progress)
+
+
 @friendly
 def on_search(hub: ModelHub, cache: SampleEmbeddings, query: str,
               progress=gr.Progress()) -> tuple[dict, SearchResult]:
@@ -159,7 +168,7 @@ show_found = friendly(show_search)
 # --- the tab ----------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     lesson_intro(
         "CLIP turns an image and a sentence into two vectors in **one** space, trained so that a photo lands "
         "near its own caption. To classify an image it was never trained to classify, write each class as a "
@@ -276,6 +285,11 @@ def build_tab(hub: ModelHub) -> None:
     matrix_go.click(run_matrix, [matrix_samples, uploads, captions], [matrix_raw, matrix], api_name="clip_similarity",
                     **MODEL_WORK).success(show_matrix, [matrix, matrix_view], [matrix_plot, matrix_note],
                                           api_name="clip_similarity_view", **LIGHT_WORK)
+    opened = first_view_trigger()
+    opened.change(gpu_bound(first_matrix, hub, cache), [matrix_samples, uploads, captions], [matrix_raw, matrix],
+                  api_name="clip_first_view", **MODEL_WORK).success(show_matrix, [matrix, matrix_view],
+                                                                    [matrix_plot, matrix_note],
+                                                                    api_name="clip_first_view_draw", **LIGHT_WORK)
     matrix_view.change(show_matrix, [matrix, matrix_view], [matrix_plot, matrix_note],
                        api_name="clip_similarity_switch", **LIGHT_WORK)
     search_go.click(run_search, query, [search_raw, searched], api_name="clip_search", **MODEL_WORK).success(
@@ -284,3 +298,5 @@ def build_tab(hub: ModelHub) -> None:
     query.submit(run_search, query, [search_raw, searched], api_name="clip_search_submit", **MODEL_WORK).success(
         show_found, searched, [found, search_plot], api_name="clip_search_submit_view", **LIGHT_WORK
     )
+    return LessonPage(inputs={"labels": labels, "template": template, "samples": matrix_samples, "captions": captions,
+                              "query": query}, opened=opened)

@@ -20,7 +20,7 @@ from playground.lessons.context import cost, needle, views
 from playground.lru import BoundedLRU
 from playground.models import ModelHub
 from playground.ui.errors import friendly, gpu_bound
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 
 TITLE = "Context windows"
@@ -161,7 +161,7 @@ class Handlers:
 # --- the tab -------------------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     lesson_intro(
         "A model reads a fixed number of tokens at once: its context window (8,192 for SmolLM2). Everything goes in "
         "it: the system prompt, the whole chat so far, any retrieved documents, the question, and the answer it is "
@@ -231,10 +231,10 @@ def build_tab(hub: ModelHub) -> None:
         needle_plot = gr.Plot(label="Needle")
 
     run_budget = lambda *a: show_budget(hub, *a)  # noqa: E731 (tokenizer only: no GPU)
-    root = gr.context.Context.root_block
+    opened = first_view_trigger()  # the first view: the default request's budget
     # .change: typing and an example's values alike (the count is a tokenizer pass: milliseconds)
     gr.on([system.change, history.change, documents.change, question.change, reserve.change, strategy.change,
-           window.change, root.load],
+           window.change, opened.change],
           run_budget, inputs, [summary, bar, gone], api_name="context_view", trigger_mode="always_last", **LIGHT_WORK)
     add_btn.click(add_turn, history, history, api_name="context_add_turn", **LIGHT_WORK)
     remove_btn.click(remove_oldest, history, history, api_name="context_remove_turn", **LIGHT_WORK)
@@ -245,3 +245,5 @@ def build_tab(hub: ModelHub) -> None:
     handlers = Handlers(hub)
     gr.api(handlers.context_budget, api_name="context_budget", **LIGHT_WORK)
     gr.api(handlers.needle, api_name="needle", **MODEL_WORK)
+    return LessonPage(inputs={"system": system, "history": history, "documents": documents, "question": question,
+                              "window": window, "reserve": reserve, "strategy": strategy}, opened=opened)

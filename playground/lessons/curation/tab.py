@@ -24,7 +24,7 @@ from playground.models import ModelHub
 from playground.training.rows import MAX_ROWS as TRAINING_ROWS
 from playground.training.rows import builtin_jsonl
 from playground.ui.errors import friendly, gpu_bound
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
 from playground.ui.queues import DATA_WORK, LIGHT_WORK, MODEL_WORK
 
 TITLE = "Data lab"
@@ -140,7 +140,7 @@ class Api:
 # --- the tab -------------------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     lesson_intro(
         "A model learns whatever its data says, including the mistakes: the same answer a hundred times, a phone "
         "number, \"As an AI language model\", an answer cut off mid-sentence. Curation finds those rows and removes "
@@ -186,7 +186,7 @@ def build_tab(hub: ModelHub) -> None:
         enabled = gr.CheckboxGroup([(n.replace("_", " "), n) for n in F.FILTERS + F.TAB_ONLY], value=list(F.FILTERS) + ["language"],
                                    label="Filters that remove rows")
         methods = gr.CheckboxGroup(METHOD_CHOICES, value=list(P.METHODS), label="Deduplication that removes rows")
-    summary = gr.Markdown()
+    summary = gr.Markdown(elem_id="data-summary")
     kept = gr.State(None)
     with gr.Tabs():
         with gr.Tab("Validate"):
@@ -228,9 +228,10 @@ def build_tab(hub: ModelHub) -> None:
     pick.change(pick_builtin, pick, [box, uploaded, source_md], api_name="data_builtin", **LIGHT_WORK)
     upload.upload(upload_file, upload, [box, uploaded, source_md], api_name="data_upload", **LIGHT_WORK)
     box.input(box_edited, None, [uploaded, source_md], api_name="data_box_edited", **LIGHT_WORK)
-    analyse_btn.click(gpu_bound(analyse, hub), [box, uploaded, mh, perms, shingle, sem, max_tokens, enabled, methods],
-                      [kept, summary, filters, invalid, lengths, roles, extremes, dups, curve],
-                      api_name="data_analyse", **DATA_WORK)
+    opened = first_view_trigger()  # the first view: the messy set analysed with the default settings
+    gr.on([analyse_btn.click, opened.change], gpu_bound(analyse, hub),
+          [box, uploaded, mh, perms, shingle, sem, max_tokens, enabled, methods],
+          [kept, summary, filters, invalid, lengths, roles, extremes, dups, curve], api_name="data_analyse", **DATA_WORK)
     for name, choice in (("filters", enabled), ("methods", methods)):
         choice.change(redraw, [kept, enabled, methods], [summary, filters], api_name=f"data_{name}", **LIGHT_WORK)
     grow_btn.click(gpu_bound(grow, hub), [seeds, n_new, g_seed, mh, perms, shingle, sem, max_tokens],
@@ -238,3 +239,7 @@ def build_tab(hub: ModelHub) -> None:
     export_btn.click(export_files, [kept, grown, enabled, methods, redact, share, e_seed, add_synth],
                      [export_md, files], api_name="data_export", **LIGHT_WORK)
     gr.api(Api(hub).curate, api_name="curate", **DATA_WORK)
+    # the dataset itself is too long for a link (and a built-in is one click): a link carries the settings
+    return LessonPage(inputs={"minhash": mh, "permutations": perms, "shingle": shingle, "semantic": sem,
+                              "max_tokens": max_tokens, "filters": enabled, "methods": methods, "new_tasks": n_new,
+                              "seed": g_seed}, opened=opened)

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 
 from playground.checks import UserInputError, check_int
 from playground.data import BUILTIN_CORPORA, load_builtin, read_upload, upload_columns
+from playground.lessons.embeddings import prediction as P
 from playground.lessons.embeddings.context import MAX_SENTENCES, ContextResult, contextual_vectors
 from playground.lessons.embeddings.results import (
     KEY,
@@ -41,7 +42,8 @@ from playground.lessons.embeddings.results import (
 from playground.lessons.embeddings.space import CLUSTERINGS, METHODS, OVERLAP_K, cached_cluster
 from playground.models import ModelHub
 from playground.ui.errors import friendly, gpu_bound
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
+from playground.ui.predict import predict_box, record
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 from playground.viz.embedding_figures import NEIGHBOUR_DASH, cosine_heatmap, embedding_scatter, layer_line
 
@@ -259,6 +261,25 @@ def on_load_file(path: str | None, text_col: str | None, label_col: str | None) 
 
 
 @friendly
+def on_predict_choices(texts: str | None):
+    """The guess's choices follow the texts (the learner may still type any text)."""
+    return gr.Dropdown(choices=P.dropdown_choices(texts))
+
+
+class Predict:
+    """Predict, then reveal, bound to the hub (a method, not a partial, so Gradio passes it the request)."""
+
+    def __init__(self, hub: ModelHub):
+        self.nearest = gpu_bound(P.reveal_nearest, hub)  # the model's part, on a GPU where there is one
+
+    @friendly
+    def reveal(self, texts: str, query: str, k: int, guess: str, request: gr.Request) -> tuple[Neighbours, dict, str]:
+        """The search for the query (the table and the map show it next) and the guess graded by its rank."""
+        found, verdict = self.nearest(texts, query, k, guess)
+        return found, found.as_json(), record(verdict, request)
+
+
+@friendly
 def on_copy(texts: str | None) -> str:
     lines = [line.strip() for line in (texts or "").splitlines() if line.strip()]
     return "\n".join(lines[:MAX_HEATMAP_TEXTS])
@@ -267,7 +288,7 @@ def on_copy(texts: str | None) -> str:
 # --- the tab --------------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     lesson_intro(
         "An **embedding** turns a text into a point in space (here 384 numbers from all-MiniLM-L6-v2) so that texts "
         "with similar meanings land near each other. We cannot see 384 dimensions, so a **projection** squashes them "
@@ -329,6 +350,9 @@ def build_tab(hub: ModelHub) -> None:
         query = gr.Textbox(label="Query", value="what should I cook for dinner tonight?", scale=4)
         k = gr.Slider(1, MAX_K, value=5, step=1, label="k nearest neighbours", scale=2)
         search = gr.Button("Search", variant="primary", scale=1)
+    predict = predict_box(P.QUESTION, gr.Dropdown(
+        choices=P.dropdown_choices(default_texts), value=None, allow_custom_value=True, filterable=True,
+        label="The text nearest the query, you think (pick or type)", render=False, scale=4))
     table = gr.Dataframe(headers=["rank", "cosine", "label", "text"], label="Nearest texts by cosine similarity (full 384-D space)",
                          interactive=False, wrap=True)
     with gr.Accordion("Raw result (neighbours)", open=False):
@@ -370,8 +394,9 @@ def build_tab(hub: ModelHub) -> None:
     upload.change(on_upload, upload, [text_col, label_col, source_note], api_name="embeddings_upload_columns", **LIGHT_WORK)
     load_file.click(on_load_file, [upload, text_col, label_col], [texts, labels, source_note],
                     api_name="embeddings_load_file", **LIGHT_WORK)
-    draw.click(gpu_bound(on_map, hub), [texts, labels, method, dims], [map_state, map_raw], api_name="embed_map",
-               show_progress_on=[plot], **MODEL_WORK).success(
+    opened = first_view_trigger()  # the first view: the labelled texts' map, and the first heatmap example
+    gr.on([draw.click, opened.change], gpu_bound(on_map, hub), [texts, labels, method, dims], [map_state, map_raw],
+          api_name="embed_map", show_progress_on=[plot], **MODEL_WORK).success(
         show_map, map_view_inputs, map_view_outputs, api_name="embed_map_view", **LIGHT_WORK)
     colour.change(show_map, map_view_inputs, map_view_outputs, api_name="embed_map_colour", **LIGHT_WORK)
     n_clusters.release(show_map, map_view_inputs, map_view_outputs, api_name="embed_map_clusters", **LIGHT_WORK)
@@ -381,11 +406,20 @@ def build_tab(hub: ModelHub) -> None:
     query.submit(gpu_bound(on_neighbours, hub), [texts, query, k], [found_state, found_raw],
                  api_name="neighbours_submit", show_progress_on=[table], **MODEL_WORK).success(
         show_map, map_view_inputs, map_view_outputs, api_name="neighbours_submit_view", **LIGHT_WORK)
+    # predict, then reveal: the reveal runs the search (the table and the map show it) and grades the pick
+    texts.change(on_predict_choices, texts, predict.guess, api_name="embeddings_predict_choices",
+                 trigger_mode="always_last", **LIGHT_WORK)
+    predict.reveal.click(Predict(hub).reveal, [texts, query, k, predict.guess], [found_state, found_raw, predict.result],
+                         api_name="embeddings_predict", show_progress_on=[table], **MODEL_WORK).success(
+        show_map, map_view_inputs, map_view_outputs, api_name="embeddings_predict_view", **LIGHT_WORK)
     heat_copy.click(on_copy, texts, heat_texts, api_name="similarity_copy", **LIGHT_WORK)
     heat_texts.change(friendly(example_note), heat_texts, heat_note, api_name="similarity_note", **LIGHT_WORK)
-    heat_go.click(gpu_bound(on_similarity, hub), heat_texts, [heat_state, heat_raw], api_name="similarity",
-                  show_progress_on=[heat_plot], **MODEL_WORK).success(
+    gr.on([heat_go.click, opened.change], gpu_bound(on_similarity, hub), heat_texts, [heat_state, heat_raw],
+          api_name="similarity", show_progress_on=[heat_plot], **MODEL_WORK).success(
         friendly(heatmap_view), heat_state, [heat_plot, heat_note], api_name="similarity_view", **LIGHT_WORK)
     ctx_go.click(gpu_bound(on_context, hub), [word, ctx_sentences], [ctx_state, ctx_raw], api_name="contextual",
                  show_progress_on=[ctx_heat], **MODEL_WORK).success(
         friendly(context_view), ctx_state, [ctx_heat, ctx_layers, ctx_explain], api_name="contextual_view", **LIGHT_WORK)
+    return LessonPage(inputs={"texts": texts, "labels": labels, "projection": method, "dims": dims, "colour": colour,
+                              "clusters": n_clusters, "query": query, "k": k, "compare": heat_texts, "word": word,
+                              "sentences": ctx_sentences}, opened=opened)

@@ -12,15 +12,16 @@ from __future__ import annotations
 import gradio as gr
 from gradio.context import Context
 
-from playground.checks import check_int
-from playground.lessons.finetune import lab, views
+from playground.checks import UserInputError, check_int
+from playground.lessons.finetune import lab, prediction, views
 from playground.models import ModelHub
 from playground.training import loss_mask, rows
 from playground.training.adapters import default_store
 from playground.training.base import BASE_WEIGHTS, FP32
 from playground.training.jobs import ENDED, RunProgress, default_runner
 from playground.ui.errors import friendly
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
+from playground.ui.predict import predict_box, record
 from playground.ui.queues import LIGHT_WORK, TRAINING_WAIT
 from playground.viz.training import answers_html, progress_md
 
@@ -88,11 +89,23 @@ def _outputs(p: RunProgress, questions: list[str], plot_due: bool):
             views.params_md(p.trainable, p.total), ba)
 
 
+def _verdict_md(guess: str, evals: list[dict], request: gr.Request | None) -> str:
+    """The guess graded on the run's validation losses, and this page's score; a run too short to grade says so."""
+    try:
+        return record(prediction.grade_overfit(guess, evals), request)
+    except UserInputError as exc:
+        return str(exc)
+
+
 def train_run(hub: ModelHub, jsonl, rank, alpha, targets, learning_rate, epochs, batch_size, max_length,
-              assistant_only, seed, without_template, base_weights, request: gr.Request):
-    """Queue a run for this session, stream its progress, and keep its adapters when it succeeds."""
+              assistant_only, seed, without_template, base_weights, guess, request: gr.Request):
+    """Queue a run for this session, stream its progress, and keep its adapters when it succeeds. `guess`
+    (predict, then reveal: will validation loss rise?) is graded on the run's own losses when it ends."""
     s = lab.check_settings(rank, learning_rate, epochs, seed, assistant_only, alpha, targets, batch_size, max_length,
                            base_weights)
+    guess = prediction.check_guess(guess)
+    verdict_md = ("No guess for this run (it trains anyway): pick one before you press Train to be scored."
+                  if guess is None else f"Your guess is in: **{guess}**. The verdict comes when the run ends.")
     session = getattr(request, "session_hash", None) or "anonymous"
     store, runner = default_store(), default_runner()
     run_dir = store.reserve(session)
@@ -103,8 +116,8 @@ def train_run(hub: ModelHub, jsonl, rank, alpha, targets, learning_rate, epochs,
         drawn = -1
         for p in lab.follow(job, runner):
             points = len(p.train) + len(p.eval)
-            yield (*_outputs(p, questions, points != drawn), gr.skip(), gr.skip(), session)
-            drawn = points
+            yield (*_outputs(p, questions, points != drawn), gr.skip(), gr.skip(), session, verdict_md)
+            drawn, verdict_md = points, gr.skip()
         store.keep(session, run_dir)
         kept = True
         last, best = store.adapter(run_dir, "adapter"), store.adapter(run_dir, "best")
@@ -118,7 +131,7 @@ def train_run(hub: ModelHub, jsonl, rank, alpha, targets, learning_rate, epochs,
                answers_html([b["prompt"] for b in d["before"]], views.result_columns(d)),
                gr.DownloadButton(value=str(last.zip_path), visible=True),
                gr.DownloadButton(value=str(best.zip_path), visible=True) if best else gr.DownloadButton(visible=False),
-               session)
+               session, gr.skip() if guess is None else _verdict_md(guess, d["eval"], request))
     finally:
         if job is not None and job.status not in ENDED:
             runner.cancel(session)  # the page went away mid-run: no worker is left behind
@@ -184,9 +197,9 @@ class Handlers:
 
     @friendly
     def train(self, jsonl, rank, alpha, targets, learning_rate, epochs, batch_size, max_length, assistant_only,
-              seed, without_template, base_weights, request: gr.Request):
+              seed, without_template, base_weights, guess, request: gr.Request):
         yield from train_run(self.hub, jsonl, rank, alpha, targets, learning_rate, epochs, batch_size, max_length,
-                             assistant_only, seed, without_template, base_weights, request)
+                             assistant_only, seed, without_template, base_weights, guess, request)
 
     @friendly
     def step(self, jsonl, row_no, rank, alpha, targets, learning_rate, max_length, assistant_only, seed,
@@ -206,7 +219,7 @@ class Handlers:
 # --- the tab -------------------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     lesson_intro(
         "Using a model never changes it; training does. Here you change SmolLM2-135M for real: a small LoRA "
         "adapter (about 2% of the weights, beside the frozen base) is trained on a few dozen examples of a "
@@ -267,6 +280,11 @@ def build_tab(hub: ModelHub) -> None:
                      "each step is a little slower (the weights are unpacked as they are used).")
             without_template = gr.Checkbox(value=False, label="Afterwards, also ask the tuned model without its chat "
                                                              "template (a classic mistake; takes a few seconds more)")
+            overfit_guess = gr.Radio(list(prediction.CHOICES), value=None, label="Your guess", render=False)
+            overfit_box = predict_box(
+                "Before you press **Train**: will the validation loss (orange) end the run higher than at its "
+                "lowest point (overfitting), or keep falling to the end? The verdict appears here when the run "
+                "ends, graded on the losses the trainer logged.", overfit_guess, button=None)
             with gr.Row():
                 train_btn = gr.Button("Train", variant="primary")
                 cancel_btn = gr.Button("Cancel", variant="stop")
@@ -314,13 +332,14 @@ def build_tab(hub: ModelHub) -> None:
     upload.upload(read_upload, upload, [jsonl, picker], api_name="finetune_upload", **LIGHT_WORK)
     handlers = Handlers(hub)
     root = Context.root_block  # the app's gr.Blocks, which this tab is being built inside
-    gr.on([jsonl.change, row_no.release, assistant_only.change, max_len.release, root.load],
+    opened = first_view_trigger()  # the first view: the dataset's first row as the loss sees it (no training)
+    gr.on([jsonl.change, row_no.release, assistant_only.change, max_len.release, opened.change],
           handlers.inspect, [jsonl, row_no, assistant_only, max_len], [data_md, sees, row_no],
           api_name="finetune_inspect", trigger_mode="always_last", **LIGHT_WORK)
     train_btn.click(handlers.train,
                     [jsonl, rank, alpha, targets, lr, epochs, batch, max_len, assistant_only, seed, without_template,
-                     base_weights],
-                    [progress_md, plot, params, answers, dl_last, dl_best, session_state],
+                     base_weights, overfit_guess],
+                    [progress_md, plot, params, answers, dl_last, dl_best, session_state, overfit_box.result],
                     api_name="finetune_train", **TRAINING_WAIT)
     cancel_btn.click(cancel_run, None, progress_md, api_name="finetune_cancel", **LIGHT_WORK)
     step_btn.click(handlers.step, [jsonl, row_no, rank, alpha, targets, lr, max_len, assistant_only, seed],
@@ -329,3 +348,6 @@ def build_tab(hub: ModelHub) -> None:
     step_pos.release(step_position, [step_state, step_pos], step_top, api_name="finetune_step_position", **LIGHT_WORK)
     root.unload(forget_session)
     gr.api(handlers.finetune, api_name="finetune", **TRAINING_WAIT)
+    return LessonPage(inputs={"dataset": picker, "rank": rank, "alpha": alpha, "targets": targets, "lr": lr,
+                              "epochs": epochs, "batch": batch, "max_length": max_len, "assistant_only": assistant_only,
+                              "seed": seed, "weights": base_weights, "row": row_no}, opened=opened)

@@ -170,6 +170,12 @@ class SentenceSupport:
     negation_ok: bool
     claims: bool  # the sentence says something beyond the question's own words
 
+    def failed_rules(self) -> list[str]:
+        """The hard rules this sentence broke against its passage, in the order the checker applies them."""
+        return [why for ok, why in ((self.numbers_ok, "a number is not in the passage"),
+                                    (self.names_ok, "a name is not in the passage"),
+                                    (self.negation_ok, "the passage has no 'not'")) if not ok]
+
 
 def split_sentences(text: str) -> list[str]:
     """Sentences; a citation written after the full stop ("... capital. [1] It ...") belongs to

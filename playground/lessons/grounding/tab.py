@@ -19,12 +19,15 @@ This module holds the layout, the handlers and the wiring.
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import gradio as gr
 
 from playground.checks import check_float, check_int
+from playground.lru import BoundedLRU
 from playground.lessons.grounding import pipeline as pipe
+from playground.lessons.grounding import prediction
 from playground.lessons.grounding import retrieval as ret
 from playground.lessons.grounding import view
 from playground.lessons.grounding.pipeline import (
@@ -36,7 +39,8 @@ from playground.lessons.grounding.pipeline import (
 )
 from playground.models import ModelHub
 from playground.ui.errors import friendly, gpu_bound
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
+from playground.ui.predict import predict_box, record
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 
 TITLE = "Grounding"
@@ -58,6 +62,9 @@ def read_knowledge_base(kb_text: str, mode: str) -> KnowledgeBase:
     return pipe.knowledge_base_from(kb_text, mode)
 
 
+GROUNDED: BoundedLRU[GroundResult] = BoundedLRU(32)  # recent answers by their inputs (the views only read them)
+
+
 @friendly
 def ground(hub: ModelHub, question: str, k: float, threshold: float, seed: float, kb: KnowledgeBase | None,
            progress=gr.Progress()) -> tuple[dict, GroundResult]:
@@ -66,7 +73,10 @@ def ground(hub: ModelHub, question: str, k: float, threshold: float, seed: float
     seed = check_int(seed, low=0, high=pipe.MAX_SEED, what="The seed")
     kb = pipe.check_knowledge_base(kb)
     progress(0.1, desc="retrieving and answering")
-    result = pipe.ground(hub, question, k, threshold, seed, kb.passages, kb.mode)
+    # seeded, so the same inputs give the same answers: a class opening the tab on its first view, or pressing Ask
+    # on the same question, waits for one generation, not one each
+    key = (question, k, threshold, seed, kb.mode, hashlib.sha256("\n".join(kb.passages).encode()).hexdigest())
+    result = GROUNDED.get_or_compute(key, lambda: pipe.ground(hub, question, k, threshold, seed, kb.passages, kb.mode))
     return result.as_json(), result
 
 
@@ -136,6 +146,13 @@ def load_file(path: str | None) -> str:
 
 
 @friendly
+def reveal_support(kb_text: str, mode: str, sentence: str, guess: str | None, request: gr.Request) -> str:
+    """Predict, then reveal: the support checker on the sentence, against the current knowledge base, graded."""
+    kb = pipe.check_knowledge_base(pipe.knowledge_base_from(kb_text, mode))
+    return record(prediction.grade_support(guess, sentence, kb.passages), request)
+
+
+@friendly
 def restore_knowledge_base() -> tuple[str, str]:
     return ret.builtin_text(), ret.DEFAULT_MODE
 
@@ -143,7 +160,7 @@ def restore_knowledge_base() -> tuple[str, str]:
 # --- the tab --------------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     lesson_intro(
         "A language model answers fluently whether or not it knows. Quillmere is an island invented "
         "for this course, so SmolLM2 cannot know anything about it: closed book, it invents. Retrieval "
@@ -188,6 +205,15 @@ def build_tab(hub: ModelHub) -> None:
         closed_html = gr.HTML(label="Closed book")
         grounded_html = gr.HTML(label="Grounded")
     passages_html = gr.HTML()
+    claim = gr.Textbox(prediction.DEFAULT_SENTENCE, label="A sentence about Quillmere", lines=1, max_lines=3,
+                       scale=3, render=False)
+    claim_guess = gr.Radio(list(prediction.CHOICES), value=None, label="Your guess", scale=1, render=False)
+    claim_box = predict_box(
+        "Will the support checker find **one passage** of the knowledge base (below) that states this sentence? "
+        "Edit the sentence, guess, then reveal: the checker runs on every passage, each on its own. Try a copy of "
+        "a passage, a wrong number, a swapped name, and one whose words are all there in the wrong relation "
+        "(“The River Maddle flows from Lake Orrin to the eastern coast.”).",
+        claim, claim_guess)
     with gr.Accordion("How the support checker decides, and how often it is right", open=False):
         checker = gr.HTML(view.checker_html(pipe.checker_quality_whole_kb()))
         measure_btn = gr.Button("Measure it on the passages retrieval gives it (and list its mistakes)")
@@ -236,7 +262,9 @@ def build_tab(hub: ModelHub) -> None:
     evaluation_views = dict(
         fn=show_evaluation, inputs=[threshold, coverage, evaluation, answer], outputs=[tradeoff_plot, eval_html, eval_table]
     )
-    asked = ask.click(read_knowledge_base, [kb_text, mode], [knowledge_base], api_name="grounding_settings", **LIGHT_WORK)
+    opened = first_view_trigger()  # the first view: the default question answered both ways
+    asked = gr.on([ask.click, opened.change], read_knowledge_base, [kb_text, mode], [knowledge_base],
+                  api_name="grounding_settings", **LIGHT_WORK)
     asked = asked.success(gpu_bound(ground, hub), [question, k, threshold, seed, knowledge_base], [api_json, answer],
                           api_name="ground", **MODEL_WORK)
     asked = asked.success(show_answer, [answer], [closed_html, grounded_html, passages_html], api_name="grounding_render", **LIGHT_WORK)
@@ -258,3 +286,7 @@ def build_tab(hub: ModelHub) -> None:
     measure_btn.click(gpu_bound(measure_checker, hub), None, [checker], api_name="grounding_checker", **MODEL_WORK)
     upload.upload(load_file, [upload], [kb_text], api_name="grounding_upload", **LIGHT_WORK)
     restore.click(restore_knowledge_base, None, [kb_text, mode], api_name="grounding_restore", **LIGHT_WORK)
+    claim_box.reveal.click(reveal_support, [kb_text, mode, claim, claim_guess], claim_box.result,
+                           api_name="grounding_predict", **LIGHT_WORK)
+    return LessonPage(inputs={"question": question, "k": k, "threshold": threshold, "seed": seed, "retrieval": mode,
+                              "passages": kb_text, "samples": n_samples, "temperature": temperature}, opened=opened)

@@ -70,13 +70,7 @@ def _why_not(c: sup.SentenceSupport) -> str:
     """Why the checker did not certify a sentence, in the order it checks."""
     if not c.claims:
         return "it says nothing the question did not already say"
-    reasons = []
-    if not c.numbers_ok:
-        reasons.append("a number is not in the passage")
-    if not c.names_ok:
-        reasons.append("a name is not in the passage")
-    if not c.negation_ok:
-        reasons.append("the passage has no 'not'")
+    reasons = c.failed_rules()
     if c.missing:
         reasons.append("not in the passage: " + ", ".join(c.missing[:6]))
     return "; ".join(reasons)

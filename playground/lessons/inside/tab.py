@@ -18,7 +18,7 @@ from playground.lessons.inside import weights as W
 from playground.models import ModelHub
 from playground.models.catalog import Kind
 from playground.ui.errors import friendly, gpu_bound
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
 from playground.ui.queues import MODEL_WORK
 
 TITLE = "Inside the model"
@@ -141,7 +141,7 @@ class Handlers:
 # --- the tab -------------------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     lesson_intro(
         "A language model is a stack of layers, and every layer is a few big matrices of numbers: its "
         "parameters. SmolLM2 has 135 million of them. Each token's vector passes up the stack, every layer adding "
@@ -220,12 +220,13 @@ def build_tab(hub: ModelHub) -> None:
 
     matrix_view = gpu_bound(show_matrix, hub)
     matrix_io = ([model, matrix, layer, row0, col0], [matrix_md, matrix_plot])
-    count_btn.click(gpu_bound(show_anatomy, hub), model, [anatomy_md, treemap, bars, matrix, layer],
-                    api_name="inside_anatomy_view", **MODEL_WORK).then(
+    opened = first_view_trigger()  # the first view: SmolLM2's anatomy, and the lens on "The capital of France is"
+    gr.on([count_btn.click, opened.change], gpu_bound(show_anatomy, hub), model, [anatomy_md, treemap, bars, matrix, layer],
+          api_name="inside_anatomy_view", **MODEL_WORK).then(
         matrix_view, *matrix_io, api_name="inside_first_matrix", **MODEL_WORK)  # the picker may keep its value
     gr.on([matrix.input, layer.release, row0.submit, col0.submit], matrix_view, *matrix_io, api_name="inside_matrix",
           trigger_mode="always_last", **MODEL_WORK)
-    gr.on([lens_btn.click, lens_text.submit, lens_target.submit], gpu_bound(run_lens, hub),
+    gr.on([lens_btn.click, lens_text.submit, lens_target.submit, opened.change], gpu_bound(run_lens, hub),
           [lens_text, lens_target, lens_model], [lens_md, lens_grid, lens_line], api_name="inside_lens", **MODEL_WORK)
     q_btn.click(gpu_bound(run_compare, hub), [q_text, q_variants, q_seed], [q_md, q_plot, q_gen, resident],
                 api_name="inside_compare", **MODEL_WORK)
@@ -234,3 +235,6 @@ def build_tab(hub: ModelHub) -> None:
     gr.api(handlers.anatomy, api_name="anatomy", **MODEL_WORK)
     gr.api(handlers.logit_lens, api_name="logit_lens", **MODEL_WORK)
     gr.api(handlers.quantize_compare, api_name="quantize_compare", **MODEL_WORK)
+    return LessonPage(inputs={"model": model, "lens_text": lens_text, "target": lens_target, "lens_model": lens_model,
+                              "quant_text": q_text, "variants": q_variants, "seed": q_seed, "group": group},
+                      opened=opened)

@@ -20,7 +20,7 @@ from playground.training import rows
 from playground.training.adapters import default_store
 from playground.training.jobs import ENDED, default_runner
 from playground.ui.errors import friendly
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK, TRAINING_WAIT
 from playground.viz.training import answers_html, progress_md
 
@@ -207,7 +207,7 @@ class Handlers:
 # --- the tab -------------------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     lesson_intro(
         "A preference pair is a prompt with two answers, one people preferred (chosen) and one they did not "
         "(rejected). DPO trains on such pairs directly: it makes the chosen answer more likely and the rejected one "
@@ -281,8 +281,9 @@ def build_tab(hub: ModelHub) -> None:
     compared = gr.State({})
 
     handlers = Handlers(hub)
-    score_btn.click(handlers.score, [prompt, chosen, rejected, beta], [score_md, score_html],
-                    api_name="preference_score_view", **MODEL_WORK)
+    opened = first_view_trigger()  # the first view: the first example pair scored before any training
+    gr.on([score_btn.click, opened.change], handlers.score, [prompt, chosen, rejected, beta], [score_md, score_html],
+          api_name="preference_score_view", **MODEL_WORK)
     picker.change(pick_set, picker, jsonl, api_name="preference_pick", **LIGHT_WORK)
     jsonl.input(lambda: OWN, None, picker, api_name="preference_edited", **LIGHT_WORK)
     upload.upload(read_upload, upload, [jsonl, picker], api_name="preference_upload", **LIGHT_WORK)
@@ -292,8 +293,10 @@ def build_tab(hub: ModelHub) -> None:
                     [progress, plot, answers, heldout, compare, download, compared], api_name="preference_train",
                     **TRAINING_WAIT)
     cancel_btn.click(cancel_run, None, progress, api_name="preference_cancel", **LIGHT_WORK)
-    gr.on([gr.context.Context.root_block.load], handlers.describe, jsonl, data_md, api_name="preference_describe_load",
-          **LIGHT_WORK)
+    opened.change(handlers.describe, jsonl, data_md, api_name="preference_describe_load", **LIGHT_WORK)
     gr.context.Context.root_block.unload(forget_session)
     gr.api(handlers.preference_score, api_name="preference_score", **MODEL_WORK)
     gr.api(handlers.dpo_train, api_name="dpo_train", **TRAINING_WAIT)
+    return LessonPage(inputs={"prompt": prompt, "chosen": chosen, "rejected": rejected, "beta": beta, "set": picker,
+                              "method": method, "train_beta": train_beta, "lr": lr, "epochs": epochs,
+                              "pairs": train_pairs, "seed": seed}, opened=opened)

@@ -7,6 +7,7 @@ the text, the layout and the wiring.
 
 from __future__ import annotations
 
+import copy
 import json
 
 import gradio as gr
@@ -17,10 +18,11 @@ from playground.lessons.representation import classify as C
 from playground.lessons.representation import lab
 from playground.lessons.representation import sets as S
 from playground.lessons.representation import views
+from playground.lru import BoundedLRU
 from playground.models import ModelHub
 from playground.training.jobs import default_runner
 from playground.ui.errors import friendly, gpu_bound
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK, TRAINING_WAIT
 from playground.viz.training import progress_md
 
@@ -64,12 +66,27 @@ def upload_set(path):
     return S.examples_jsonl(train), S.examples_jsonl(test), json.dumps({label: label for label in labels}, indent=1)
 
 
+SETFIT_NEXT = "*Next: SetFit trains in a worker process …*"
+SETFIT_LATER = "*SetFit is not in this table yet: press **Compare** to train it too (about a minute, in a worker).*"
+
+
 @friendly
-def quick_run(hub: ModelHub, train_jsonl, test_jsonl, descriptions, seed):
+def quick_run(hub: ModelHub, train_jsonl, test_jsonl, descriptions, seed, note: str = SETFIT_NEXT):
     c, train = lab.quick_methods(hub, train_jsonl, test_jsonl, descriptions, seed)
     curve = C.few_shot_curve(hub, train, c.test, c.labels, seed=lab.check_seed(seed))
-    return (views.comparison_md(c, "*Next: SetFit trains in a worker process …*"), views.confusion_figure(c),
+    return (views.comparison_md(c, note), views.confusion_figure(c),
             views.wrong_html(c), views.few_shot_figure(curve, c), {"comparison": c, "train": train, "curve": curve})
+
+
+FIRST_VIEWS: BoundedLRU[tuple] = BoundedLRU(4)  # the first view by its inputs: a class opening the tab pays once
+
+
+def first_view(hub: ModelHub, train_jsonl, test_jsonl, descriptions, seed):
+    """The quick methods on the built-in set, without SetFit (it trains only on Compare); computed once per
+    process for the same inputs, and copied for each page (SetFit later adds its row to a page's own copy)."""
+    key = (train_jsonl, test_jsonl, descriptions, seed)
+    return copy.deepcopy(FIRST_VIEWS.get_or_compute(
+        key, lambda: quick_run(hub, train_jsonl, test_jsonl, descriptions, seed, note=SETFIT_LATER)))
 
 
 def setfit_run(hub: ModelHub, kept, per_class, seed, request: gr.Request | None):
@@ -143,7 +160,7 @@ class Handlers:
 # --- the tab -------------------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     lesson_intro(
         "An embedding turns a text into a vector; what you build on it is where it earns its keep. Here the same "
         "texts are classified four ways, from no labelled examples at all (zero-shot) to a few labelled ones "
@@ -212,9 +229,15 @@ def build_tab(hub: ModelHub) -> None:
                       [compare_md, confusion, wrong, curve, kept], api_name="representation_compare", **MODEL_WORK
                       ).success(handlers.setfit, [kept, per_class, seed], [compare_md, confusion, wrong, curve],
                                 api_name="representation_setfit", **TRAINING_WAIT)
+    opened = first_view_trigger()  # the first view: the quick methods on the tickets; SetFit trains on Compare
+    opened.change(gpu_bound(first_view, hub), [train_box, test_box, desc_box, seed],
+                  [compare_md, confusion, wrong, curve, kept], api_name="representation_first_view", **MODEL_WORK)
     train_btn.click(handlers.train, [pairs_box, epochs, lr, e_seed], [train_md, loss_plot, retrieval_md, maps],
                     api_name="representation_train", **TRAINING_WAIT)
     cancel_btn.click(cancel_run, None, compare_md, api_name="representation_cancel_setfit", **LIGHT_WORK)
     cancel2.click(cancel_run, None, train_md, api_name="representation_cancel_training", **LIGHT_WORK)
     gr.api(handlers.classify_compare, api_name="classify_compare", **TRAINING_WAIT)
     gr.api(handlers.embedding_train, api_name="embedding_train", **TRAINING_WAIT)
+    # the built-in set is left out: its boxes fill after the first view has read them
+    return LessonPage(inputs={"per_class": per_class, "seed": seed, "epochs": epochs, "lr": lr,
+                              "train_seed": e_seed}, opened=opened)

@@ -20,6 +20,7 @@ import gradio as gr
 from playground.checks import UserInputError, check_int, check_text
 from playground.lessons.sampling import distribution as D
 from playground.lessons.sampling import views as V
+from playground.lessons.sampling import prediction as P
 from playground.lessons.sampling import warpers as W
 from playground.lessons.sampling.generation import Chart, Generation
 from playground.lm import engines, prompts
@@ -27,7 +28,8 @@ from playground.lm.text import token_bytes, token_text
 from playground.models import ModelHub
 from playground.models.loaders import LoadedModel
 from playground.ui.errors import friendly, on_gpu
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
+from playground.ui.predict import predict_box, record
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 
 TITLE = "Sampling"
@@ -170,6 +172,7 @@ class Handlers:
 
     def __init__(self, hub: ModelHub):
         self.hub = hub
+        self._predict_on_gpu = on_gpu(self.predict_show)  # the model's part of a reveal, on a GPU where there is one
 
     # JSON endpoints, with exactly the inputs and shapes the README documents
 
@@ -260,6 +263,20 @@ class Handlers:
             charted = True
         yield render(gen, branch_to=branch_to)
 
+    def predict_show(self, text, is_chat, w, t, k, p, m, r, seed, gen: Generation, guess) -> tuple:
+        """Predict, then reveal: the distribution for the current prompt and settings (as Show draws it), and the
+        guess graded against the same logits. The guess is checked before the model runs."""
+        P.check_guess(guess)
+        s, seed = W.check_settings(t, k, p, m, r), check_seed(seed)
+        lm, gen = start(self.hub, text, is_chat, before=gen)
+        gen.chart = chart_at(lm, gen, s, seed, w, 0)
+        return render(gen, branch_to=1), P.next_token_verdict(lm, gen.ids(), guess, s, w)
+
+    @friendly
+    def predict_reveal(self, text, is_chat, w, t, k, p, m, r, seed, gen: Generation, guess, request: gr.Request):
+        views, verdict = self._predict_on_gpu(text, is_chat, w, t, k, p, m, r, seed, gen, guess)
+        return (*views, record(verdict, request))
+
     @friendly
     def compare(self, text, is_chat, w, ta, tb, tc, k, p, m, r, n_new, seed):
         settings = [W.check_settings(tt, k, p, m, r) for tt in (ta, tb, tc)]
@@ -281,7 +298,7 @@ class Handlers:
 # --- the tab -----------------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     h = Handlers(hub)
     # on_gpu wraps the bound methods, so ZeroGPU pickles only the UI's values, never self (the hub)
     gpu = {name: on_gpu(getattr(h, name)) for name in ['next_token', 'generate', 'generate_stream', 'show', 'step', 'generate_view', 'branch', 'compare']}
@@ -332,6 +349,8 @@ def build_tab(hub: ModelHub) -> None:
         inputs=[prompt, chat, temperature, top_k, top_p, min_p, penalty, max_new, seed],
         api_name="sampling_example",
     )
+    predict = predict_box(P.QUESTION, gr.Textbox(label="Your guess for the next token", placeholder="e.g. the",
+                                                 max_length=P.MAX_GUESS_CHARS, scale=3, render=False))
     # the text first, so it is on screen when a run ends; the chart that explains it below
     text_html = gr.HTML(label="Generated text", elem_id="sampling-text")
     summary = gr.Markdown(elem_id="sampling-summary")
@@ -355,6 +374,8 @@ def build_tab(hub: ModelHub) -> None:
     common = [prompt, chat, weights, temperature, top_k, top_p, min_p, penalty]
     outputs = [state, text_html, summary, plot, branch_step, branch_alt, earlier]
     show_btn.click(gpu["show"], [*common, seed, state], outputs, api_name="sampling_show", **MODEL_WORK)
+    opened = first_view_trigger()  # the first view: the distribution after the default prompt
+    opened.change(gpu["show"], [*common, seed, state], outputs, api_name="sampling_first_view", **MODEL_WORK)
     prompt.submit(gpu["show"], [*common, seed, state], outputs, api_name="sampling_show_submit", **MODEL_WORK)
     gr.on([c.change for c in [temperature, top_k, top_p, min_p, penalty, seed]], h.reshape, [*common, seed, state],
           [state, summary, plot], api_name="sampling_reshape", trigger_mode="always_last", **LIGHT_WORK)
@@ -372,6 +393,12 @@ def build_tab(hub: ModelHub) -> None:
                      api_name="sampling_branch", **MODEL_WORK)
     compare_btn.click(gpu["compare"], [prompt, chat, weights, t_low, t_mid, t_high, top_k, top_p, min_p, penalty, max_new,
                                   seed], columns, api_name="sampling_compare", **MODEL_WORK)
+    # predict, then reveal: the reveal draws the distribution (as Show does) and grades the guess against it
+    gr.on([predict.reveal.click, predict.guess.submit], h.predict_reveal, [*common, seed, state, predict.guess],
+          [*outputs, predict.result], api_name="sampling_predict", **MODEL_WORK)
     gr.api(gpu["next_token"], api_name="next_token", **MODEL_WORK)
     gr.api(gpu["generate"], api_name="generate", **MODEL_WORK)
     gr.api(gpu["generate_stream"], api_name="generate_stream", **MODEL_WORK)
+    return LessonPage(inputs={"prompt": prompt, "chat": chat, "seed": seed, "new_tokens": max_new, "weights": weights,
+                              "temperature": temperature, "top_k": top_k, "top_p": top_p, "min_p": min_p,
+                              "penalty": penalty}, opened=opened)

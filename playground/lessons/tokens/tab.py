@@ -16,6 +16,7 @@ from functools import partial
 import gradio as gr
 
 from playground.checks import UserInputError, check_text
+from playground.lessons.tokens import prediction as P
 from playground.lessons.tokens.analysis import TokensResult, analyse, compare, tokenize, tokenizer_for
 from playground.lessons.tokens.chat_template import chat_template_view, has_chat_template, messages_from
 from playground.lessons.tokens.encoding import vocab_size
@@ -37,7 +38,8 @@ from playground.lessons.tokens.views import (
 from playground.models import ModelHub
 from playground.models.catalog import Kind
 from playground.ui.errors import friendly
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
+from playground.ui.predict import predict_box, record
 from playground.ui.queues import LIGHT_WORK
 
 TITLE = "Tokens"
@@ -57,11 +59,16 @@ EXAMPLES = [
     ("Accents (WordPiece)", "Café, naïve, Zürich, résumé: CAFÉ NAÏVE!", "all-minilm-l6-v2"),
 ]
 
+FIRST_TEXT = EXAMPLES[7][1]  # " hello" vs "hello"
+
 CHAT_DEFAULTS = (
     "You are a concise assistant.",
     "What is a token?",
     "A token is a piece of text the model reads as one unit.",
 )
+HIDE_LABEL = "Hide the counts until I reveal"
+HIDDEN = (f"**The counts are hidden while you guess.** Make your guesses under *Predict, then reveal* and click "
+          f"Reveal, or untick *{HIDE_LABEL}*.")
 
 
 # --- handlers (the hub is bound in build_tab) -----------------------------------------------------
@@ -76,23 +83,26 @@ def tokenize_json(hub: ModelHub, text: str, key: str) -> dict:
 
 
 @friendly
-def show_tokens(hub: ModelHub, text: str, key: str, show_ids: bool) -> tuple[TokensResult | None, str, str, str]:
+def show_tokens(hub: ModelHub, text: str, key: str, show_ids: bool,
+                hide: bool = False) -> tuple[TokensResult | None, str, str, str]:
     """The compute step: the result every view reads, and the chips and counts drawn from it.
     An empty box is where every learner starts (and what clearing it gives): the empty view."""
     if not isinstance(text, str) or not text.strip():
         return None, *tokens_view(None, show_ids)
     result = analyse(hub, text, key)
+    if hide:  # the learner is guessing the count: nothing on the page may give it away
+        return result, HIDDEN, "", ""
     return result, *tokens_view(result, show_ids)
 
 
 @friendly
-def redraw_chips(result: TokensResult | None, show_ids: bool) -> str:
-    return chips_html(result, show_ids) if result is not None else ""
+def redraw_chips(result: TokensResult | None, show_ids: bool, hide: bool = False) -> str:
+    return chips_html(result, show_ids) if result is not None and not hide else ""
 
 
 @friendly
-def compare_tokenizers(hub: ModelHub, result: TokensResult | None) -> list[list]:
-    return compare_table(compare(hub, result.tokenized.text) if result is not None else None)
+def compare_tokenizers(hub: ModelHub, result: TokensResult | None, hide: bool = False) -> list[list]:
+    return compare_table(compare(hub, result.tokenized.text) if result is not None and not hide else None)
 
 
 @friendly
@@ -119,10 +129,27 @@ def id_to_piece(hub: ModelHub, ids_text: str, key: str) -> tuple[list[list], str
     return lookup_view(lookup(tok, key, parse_ids(ids_text, vocab_size(tok))))
 
 
+class Predict:
+    """Predict, then reveal, bound to the hub (a method, not a partial, so Gradio passes it the request)."""
+
+    def __init__(self, hub: ModelHub):
+        self.hub = hub
+
+    @friendly
+    def reveal(self, text: str, key: str, show_ids: bool, count, fewest, request: gr.Request) -> tuple:
+        """The counts and the comparison for the current text (shown again), and the guesses graded against them."""
+        n, pick = P.check_guesses(count, fewest)
+        result = analyse(self.hub, text, key)
+        comparison = compare(self.hub, result.tokenized.text)
+        verdicts = ([P.grade_count(n, result)] if n is not None else []) + (
+            [P.grade_fewest(pick, comparison)] if pick is not None else [])
+        return (result, *tokens_view(result, show_ids), compare_table(comparison), False, record(verdicts, request))
+
+
 # --- the tab ---------------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     lesson_intro(
         "A language model never sees letters or words: it sees a list of numbers, **token ids**. A "
         "tokenizer cuts text into pieces from a fixed vocabulary and gives each piece its id. "
@@ -148,6 +175,7 @@ def build_tab(hub: ModelHub) -> None:
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(
+                FIRST_TEXT,  # the first view: one word, four ways to write it, four different tokens
                 label="Text",
                 lines=5,
                 max_lines=16,
@@ -167,8 +195,15 @@ def build_tab(hub: ModelHub) -> None:
         label="Examples that teach something",
         api_name="tokens_load_example",
     )
+    predict = predict_box(
+        P.QUESTION,
+        gr.Textbox(label="Tokens in the chosen tokenizer", placeholder="a number, e.g. 12", max_length=12, render=False),
+        gr.Dropdown(keys, value=None, label="Fewest tokens of all the tokenizers", render=False),
+        gr.Checkbox(False, label=HIDE_LABEL, render=False),
+    )
+    guess_count, guess_fewest, hide = predict.guesses
     stats_md = gr.Markdown(EMPTY)
-    chips = gr.HTML(label="Tokens")
+    chips = gr.HTML(label="Tokens", elem_id="tokens-chips")
     with gr.Accordion("All token ids (copy some into the lookup at the bottom)", open=False):
         ids_box = gr.Textbox(label="Token ids", lines=3, max_lines=8, buttons=["copy"])
     result = gr.State(None)  # the TokensResult every view below reads
@@ -215,18 +250,28 @@ def build_tab(hub: ModelHub) -> None:
     # Cutting text takes milliseconds and runs no model, so it never waits behind a model in
     # another tab. Its own queue of one keeps the steps in order: with several running at once, a
     # slow step of an earlier edit (the first CLIP load) could finish last and show stale counts.
-    triggers = [run.click, text.submit, text.change, key.change]
+    opened = first_view_trigger()  # the first view: the default text cut by the default tokenizer
+    triggers = [run.click, text.submit, text.change, key.change, opened.change]
     event = gr.on(
-        triggers, partial(show_tokens, hub), [text, key, show_ids], [result, stats_md, chips, ids_box],
+        triggers, partial(show_tokens, hub), [text, key, show_ids, hide], [result, stats_md, chips, ids_box],
         api_name="tokens_view", trigger_mode="always_last", **TOKENS_WORK,
     )
     event = event.success(what_is_lost, [result], [loss_md, loss_html], api_name="tokens_round_trip", **TOKENS_WORK)
-    event.success(partial(compare_tokenizers, hub), [result], compare_out, api_name="tokens_compare", **TOKENS_WORK)
-    show_ids.change(redraw_chips, [result, show_ids], chips, api_name="tokens_show_ids", **TOKENS_WORK)
+    event.success(partial(compare_tokenizers, hub), [result, hide], compare_out, api_name="tokens_compare", **TOKENS_WORK)
+    show_ids.change(redraw_chips, [result, show_ids, hide], chips, api_name="tokens_show_ids", **TOKENS_WORK)
     api_btn.click(partial(tokenize_json, hub), [text, key], api_out, api_name="tokenize", **TOKENS_WORK)
+    # predict, then reveal: hiding (or showing) the counts redraws them; the reveal shows them and grades the guesses
+    hide.input(partial(show_tokens, hub), [text, key, show_ids, hide], [result, stats_md, chips, ids_box],
+               api_name="tokens_predict_hide", **TOKENS_WORK).success(
+        partial(compare_tokenizers, hub), [result, hide], compare_out, api_name="tokens_predict_hide_compare",
+        **TOKENS_WORK)
+    gr.on([predict.reveal.click, guess_count.submit], Predict(hub).reveal,
+          [text, key, show_ids, guess_count, guess_fewest],
+          [result, stats_md, chips, ids_box, compare_out, hide, predict.result], api_name="tokens_predict",
+          **TOKENS_WORK)
 
     gr.on(
-        [chat_run.click, system.submit, user.submit, assistant.submit, chat_key.change],
+        [chat_run.click, system.submit, user.submit, assistant.submit, chat_key.change, opened.change],
         partial(chat_template, hub),
         [chat_key, system, user, assistant],
         [chat_md, chat_raw, chat_chips],
@@ -241,3 +286,4 @@ def build_tab(hub: ModelHub) -> None:
         api_name="tokens_id_to_piece",
         **LIGHT_WORK,
     )
+    return LessonPage(inputs={"text": text, "tokenizer": key, "ids": show_ids}, opened=opened)

@@ -35,7 +35,7 @@ from playground.lessons.topics.results import (
 )
 from playground.models import ModelHub
 from playground.ui.errors import friendly, on_gpu
-from playground.ui.lesson import lesson_intro
+from playground.ui.lesson import LessonPage, first_view_trigger, lesson_intro
 from playground.ui.queues import LIGHT_WORK, MODEL_WORK
 from playground.viz.topic_figures import ctfidf_bars, document_map, topic_name
 
@@ -251,7 +251,7 @@ class TopicsEndpoint:
 # --- the tab ------------------------------------------------------------------------------------
 
 
-def build_tab(hub: ModelHub) -> None:
+def build_tab(hub: ModelHub) -> LessonPage:
     lesson_intro(
         "Give BERTopic a pile of documents and no labels. It **embeds** each one as a vector, **reduces** the "
         "vectors to a few dimensions with UMAP, **clusters** them with HDBSCAN, and **describes** each cluster "
@@ -318,7 +318,9 @@ def build_tab(hub: ModelHub) -> None:
             csv_file, model_file]
     show = friendly(topics_view)
     fit = on_gpu(functools.partial(find_topics, hub))  # ZeroGPU pickles the UI's values, never the hub
-    run.click(fit, inputs, [state, raw], api_name="topics_explore", show_progress_on=stages, **MODEL_WORK).success(
+    opened = first_view_trigger()  # the first view: topics of the labelled subjects (a fit is cached per process)
+    gr.on([run.click, opened.change], fit, inputs, [state, raw], api_name="topics_explore", show_progress_on=stages,
+          **MODEL_WORK).success(
         show, state, view, api_name="topics_explore_view", **LIGHT_WORK)
     examples.load_input_event.then(fit, inputs, [state, raw], api_name="topics_example_run", show_progress_on=stages,
                                    **MODEL_WORK).success(show, state, view, api_name="topics_example_view", **LIGHT_WORK)
@@ -329,3 +331,6 @@ def build_tab(hub: ModelHub) -> None:
     source.change(on_source, source, [upload_row, pasted], api_name="topics_source", **LIGHT_WORK)
     upload.change(on_upload, upload, [text_col, label_col], api_name="topics_upload_columns", **LIGHT_WORK)
     gr.api(TopicsEndpoint(hub), api_name="topics", **MODEL_WORK)
+    return LessonPage(inputs={"corpus": source, "limit": limit, "neighbours": n_neighbors, "dimensions": n_components,
+                              "min_cluster": min_cluster, "topics": nr_topics, "representation": representation,
+                              "diversity": diversity, "seed": seed}, opened=opened)
